@@ -1,0 +1,72 @@
+package io.github.vdep.core.ops;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Elementwise activations with exact derivatives. */
+final class Activations {
+    private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
+    private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2.0 * Math.PI);
+    private static final double QUICK_GELU_K = 1.702;
+
+    private Activations() {
+    }
+
+    /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)) (PyTorch's default, LLaVA's projector). */
+    static Tensor gelu(Tensor x) {
+        INDArray v = x.value();
+        INDArray cdf = Nd4j.exec(new Erf(v.mul(INV_SQRT2))).addi(1.0).muli(0.5);
+        INDArray y = v.mul(cdf);
+        return Tape.op(y, g -> {
+            // d/dx = Phi(x) + x phi(x)
+            INDArray pdf = Transforms.exp(v.mul(v).muli(-0.5), false).muli(INV_SQRT_2PI);
+            x.accumulateGradOwned(pdf.muli(v).addi(cdf).muli(g));
+        }, x);
+    }
+
+    /** CLIP's quick_gelu: x * sigmoid(1.702 x). */
+    static Tensor quickGelu(Tensor x) {
+        INDArray v = x.value();
+        INDArray s = Transforms.sigmoid(v.mul(QUICK_GELU_K), false);
+        INDArray y = v.mul(s);
+        return Tape.op(y, g -> {
+            // s + 1.702 x s (1 - s)
+            INDArray d = s.rsub(1.0).muli(s).muli(v).muli(QUICK_GELU_K).addi(s);
+            x.accumulateGradOwned(d.muli(g));
+        }, x);
+    }
+
+    /** SiLU: x * sigmoid(x). */
+    static Tensor silu(Tensor x) {
+        INDArray v = x.value();
+        INDArray s = Transforms.sigmoid(v, true);
+        INDArray y = v.mul(s);
+        return Tape.op(y, g -> x.accumulateGradOwned(siluGrad(v, s).muli(g)), x);
+    }
+
+    /** SwiGLU gate of LLaMA's MLP: silu(gate) * up, fused so the intermediate is not recorded. */
+    static Tensor swiglu(Tensor gate, Tensor up) {
+        Shapes.require(java.util.Arrays.equals(gate.shape(), up.shape()), "swiglu: gate " + Shapes.str(gate.shape()) + " and up " + Shapes.str(up.shape()) + " differ");
+        INDArray gv = gate.value();
+        INDArray s = Transforms.sigmoid(gv, true);
+        INDArray act = gv.mul(s);
+        INDArray y = act.mul(up.value());
+        return Tape.op(y, g -> {
+            if (up.requiresGrad()) {
+                up.accumulateGradOwned(act.mul(g));
+            }
+            if (gate.requiresGrad()) {
+                gate.accumulateGradOwned(siluGrad(gv, s).muli(up.value()).muli(g));
+            }
+        }, gate, up);
+    }
+
+    /** d silu / dx = s (1 + x (1 - s)), as a fresh array. */
+    private static INDArray siluGrad(INDArray x, INDArray s) {
+        return s.rsub(1.0).muli(x).addi(1.0).muli(s);
+    }
+}

@@ -1,0 +1,95 @@
+package io.github.vdep.core.ops;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import java.util.function.Consumer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Scaled dot-product multi-head attention with grouped KV heads, causal and/or key-padding
+ * masks. Grouped-query attention needs no copies of K and V: the query heads of one KV group are
+ * folded into the row dimension ([B, kvHeads, rep * T, d]), so one batched matmul serves them all.
+ */
+final class AttentionOp {
+    /** Added to masked logits; exp underflows to exactly 0 in float32 and float64. */
+    static final double MASKED = -1e9;
+
+    private AttentionOp() {
+    }
+
+    /**
+     * @param q [B, H, T, d]
+     * @param k [B, Hkv, S, d], S >= T; with S > T the queries are the last T positions (KV cache)
+     * @param v [B, Hkv, S, d]
+     * @param keyMask null, or [B, S] with 1 for real keys and 0 for padding
+     * @param probsSink null, or receives the attention probabilities [B, H, T, S]
+     */
+    static Tensor apply(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale, Consumer<INDArray> probsSink) {
+        Shapes.require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4, "attention: q, k, v must be [B, heads, T, headDim]");
+        long b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+        long hkv = k.size(1), s = k.size(2);
+        Shapes.require(k.size(0) == b && v.size(0) == b && k.size(3) == d && v.size(3) == d && v.size(1) == hkv && v.size(2) == s,
+                "attention: q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v " + Shapes.str(v.shape()) + " do not fit");
+        Shapes.require(hkv > 0 && h % hkv == 0, "attention: " + h + " query heads are not a multiple of " + hkv + " KV heads");
+        Shapes.require(s >= t, "attention: fewer keys (" + s + ") than queries (" + t + ")");
+        Shapes.require(keyMask == null || (keyMask.rank() == 2 && keyMask.size(0) == b && keyMask.size(1) == s),
+                "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
+        long rep = h / hkv;
+        long m = rep * t;
+        INDArray qg = q.value().reshape('c', b, hkv, m, d);
+        INDArray kv = k.value();
+        INDArray vv = v.value();
+        INDArray scores = Nd4j.matmul(qg, kv, false, true, false);
+        scores.muli(scale);
+        if (causal || keyMask != null) {
+            scores.addi(mask(causal, keyMask, b, rep, t, s, scores.dataType()));
+        }
+        INDArray scores2 = scores.reshape('c', b * hkv * m, s);
+        INDArray probs2 = Nd4j.exec(new SoftMax(scores2, scores2.ulike(), 1))[0];
+        INDArray probs = probs2.reshape('c', b, hkv, m, s);
+        if (probsSink != null) {
+            probsSink.accept(probs.reshape('c', b, h, t, s));
+        }
+        INDArray y = Nd4j.matmul(probs, vv).reshape('c', b, h, t, d);
+        return Tape.op(y, g -> {
+            INDArray gg = g.reshape('c', b, hkv, m, d);
+            if (v.requiresGrad()) {
+                v.accumulateGradOwned(Nd4j.matmul(probs, gg, true, false, false));
+            }
+            if (q.requiresGrad() || k.requiresGrad()) {
+                INDArray dp = Nd4j.matmul(gg, vv, false, true, false);
+                INDArray dp2 = dp.reshape('c', b * hkv * m, s);
+                INDArray rowDot = dp2.mul(probs2).sum(true, 1);
+                INDArray ds = dp2.subiColumnVector(rowDot).muli(probs2).muli(scale).reshape('c', b, hkv, m, s);
+                if (q.requiresGrad()) {
+                    q.accumulateGradOwned(Nd4j.matmul(ds, kv).reshape('c', b, h, t, d));
+                }
+                if (k.requiresGrad()) {
+                    k.accumulateGradOwned(Nd4j.matmul(ds, qg, true, false, false));
+                }
+            }
+        }, q, k, v);
+    }
+
+    /** Additive mask [B or 1, 1, rep*T, S]: 0 where a query may attend, MASKED elsewhere. */
+    private static INDArray mask(boolean causal, INDArray keyMask, long b, long rep, long t, long s, org.nd4j.linalg.api.buffer.DataType dtype) {
+        int mb = keyMask == null ? 1 : (int) b;
+        int m = (int) (rep * t);
+        float[] data = new float[(int) (mb * (long) m * s)];
+        long offset = s - t;
+        float[] keys = keyMask == null ? null : keyMask.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').reshape(b * s).toFloatVector();
+        for (int bi = 0; bi < mb; bi++) {
+            for (int row = 0; row < m; row++) {
+                long pos = offset + row % t;
+                int base = (int) ((bi * (long) m + row) * s);
+                for (int j = 0; j < s; j++) {
+                    boolean allowed = (!causal || j <= pos) && (keys == null || keys[(int) (bi * s + j)] != 0f);
+                    data[base + j] = allowed ? 0f : (float) MASKED;
+                }
+            }
+        }
+        return Nd4j.createFromArray(data).reshape(mb, 1, m, s).castTo(dtype);
+    }
+}

@@ -1,0 +1,48 @@
+package io.github.vdep.core.ops;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * y = x W^T + b over the last dimension, with W in PyTorch layout [out, in]. Uses gemm with
+ * transpose flags (no transposed copies); weight and bias gradients are accumulated in place
+ * and skipped entirely for frozen parameters.
+ */
+final class LinearOp {
+    private LinearOp() {
+    }
+
+    static Tensor apply(Tensor x, Tensor w, Tensor b) {
+        long in = x.size(x.rank() - 1);
+        Shapes.require(w.rank() == 2 && w.size(1) == in, "linear: input " + Shapes.str(x.shape())
+                + " does not match weight " + Shapes.str(w.shape()) + " ([out, in])");
+        long out = w.size(0);
+        Shapes.require(b == null || (b.rank() == 1 && b.size(0) == out), "linear: bias " + (b == null ? "" : Shapes.str(b.shape()))
+                + " does not match weight " + Shapes.str(w.shape()));
+        INDArray x2 = Shapes.rows(x.value());
+        INDArray y2 = Nd4j.gemm(x2, w.value(), false, true);
+        if (b != null) {
+            y2.addiRowVector(b.value());
+        }
+        long[] outShape = Shapes.withLast(x.shape(), out);
+        INDArray y = y2.reshape('c', outShape);
+        return Tape.op(y, g -> {
+            INDArray g2 = Shapes.rows(g);
+            if (x.requiresGrad()) {
+                x.accumulateGradOwned(Nd4j.gemm(g2, w.value(), false, false).reshape('c', x.shape()));
+            }
+            if (w.requiresGrad()) {
+                if (w.grad() == null) {
+                    w.accumulateGradOwned(Nd4j.gemm(g2, x2, true, false));
+                } else {
+                    Nd4j.gemm(g2, x2, w.grad(), true, false, 1.0, 1.0);
+                }
+            }
+            if (b != null && b.requiresGrad()) {
+                b.accumulateGradOwned(g2.sum(0));
+            }
+        }, x, w, b);
+    }
+}

@@ -1,0 +1,109 @@
+package io.github.vdep.core.ops;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import java.util.Arrays;
+import java.util.Locale;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Distances between predicted and target embeddings [..., D], reduced to a scalar. Both inputs
+ * may require gradients (a detached target simply does not).
+ */
+public enum RegressionLoss {
+    /** Mean squared error over all elements. */
+    MSE,
+    /** Mean absolute error over all elements. */
+    L1,
+    /** Huber-style smooth L1 with beta = 1 (PyTorch's SmoothL1Loss), mean over all elements. */
+    SMOOTH_L1,
+    /** 1 - cosine similarity per row, mean over rows (norms clamped at 1e-8 as PyTorch does). */
+    COSINE;
+
+    private static final double COSINE_EPS = 1e-8;
+
+    /** Parses {@code mse | l1 | smooth_l1 | cosine}. */
+    public static RegressionLoss parse(String name) {
+        for (RegressionLoss l : values()) {
+            if (l.name().equalsIgnoreCase(name.replace('-', '_'))) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException("unknown image loss '" + name + "'; expected mse, l1, smooth_l1 or cosine");
+    }
+
+    /** The option name, e.g. {@code smooth_l1}. */
+    public String optionName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The loss of {@code pred} against {@code target} (same shape), as a scalar tensor of shape [1]. */
+    public Tensor apply(Tensor pred, Tensor target) {
+        if (!Arrays.equals(pred.shape(), target.shape())) {
+            throw new IllegalArgumentException(optionName() + " loss: prediction " + Arrays.toString(pred.shape())
+                    + " and target " + Arrays.toString(target.shape()) + " differ");
+        }
+        INDArray diff = pred.value().sub(target.value());
+        long n = diff.length();
+        return switch (this) {
+            case MSE -> elementwise(pred, target, diff.mul(diff).sumNumber().doubleValue() / n, diff.mul(2.0 / n));
+            case L1 -> elementwise(pred, target, Transforms.abs(diff, true).sumNumber().doubleValue() / n, Transforms.sign(diff, true).divi(n));
+            case SMOOTH_L1 -> smoothL1(pred, target, diff);
+            case COSINE -> cosine(pred, target);
+        };
+    }
+
+    /** A loss whose gradient with respect to pred is {@code dPred} (and minus that for the target). */
+    private static Tensor elementwise(Tensor pred, Tensor target, double loss, INDArray dPred) {
+        INDArray y = Nd4j.scalar(pred.dataType(), loss).reshape(1);
+        return Tape.op(y, g -> {
+            INDArray d = dPred.mul(g.getDouble(0));
+            if (target.requiresGrad()) {
+                target.accumulateGradOwned(d.neg());
+            }
+            pred.accumulateGradOwned(d);
+        }, pred, target);
+    }
+
+    private static Tensor smoothL1(Tensor pred, Tensor target, INDArray diff) {
+        long n = diff.length();
+        INDArray abs = Transforms.abs(diff, true);
+        INDArray small = abs.lt(1.0).castTo(diff.dataType());
+        INDArray large = small.rsub(1.0);
+        // 0.5 d^2 where |d| < 1, |d| - 0.5 elsewhere
+        double loss = diff.mul(diff).muli(0.5).muli(small).addi(abs.sub(0.5).muli(large)).sumNumber().doubleValue() / n;
+        INDArray grad = diff.mul(small).addi(Transforms.sign(diff, true).muli(large)).divi(n);
+        return elementwise(pred, target, loss, grad);
+    }
+
+    private static Tensor cosine(Tensor pred, Tensor target) {
+        INDArray p = Shapes.rows(pred.value());
+        INDArray t = Shapes.rows(target.value());
+        long rows = p.size(0);
+        INDArray pn = clamp(p.norm2(true, 1));
+        INDArray tn = clamp(t.norm2(true, 1));
+        INDArray dot = p.mul(t).sum(true, 1);
+        INDArray denom = pn.mul(tn);
+        INDArray cos = dot.div(denom);
+        double loss = 1.0 - cos.sumNumber().doubleValue() / rows;
+        INDArray y = Nd4j.scalar(pred.dataType(), loss).reshape(1);
+        return Tape.op(y, g -> {
+            double scale = -g.getDouble(0) / rows;
+            // d cos / dp = t / (|p||t|) - cos p / |p|^2 (exact where the norms are not clamped)
+            if (pred.requiresGrad()) {
+                INDArray dp = t.divColumnVector(denom).subi(p.mulColumnVector(cos.div(pn.mul(pn)))).muli(scale);
+                pred.accumulateGradOwned(dp.reshape('c', pred.shape()));
+            }
+            if (target.requiresGrad()) {
+                INDArray dt = p.divColumnVector(denom).subi(t.mulColumnVector(cos.div(tn.mul(tn)))).muli(scale);
+                target.accumulateGradOwned(dt.reshape('c', target.shape()));
+            }
+        }, pred, target);
+    }
+
+    private static INDArray clamp(INDArray norms) {
+        return Transforms.max(norms, COSINE_EPS, false);
+    }
+}

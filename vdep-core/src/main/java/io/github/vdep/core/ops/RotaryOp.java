@@ -1,0 +1,40 @@
+package io.github.vdep.core.ops;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+
+/**
+ * Rotary position embedding in Hugging Face's rotate-half convention:
+ * y = x cos + rotate_half(x) sin, rotate_half(x) = [-x2, x1] over the two halves of the head dim.
+ */
+final class RotaryOp {
+    private RotaryOp() {
+    }
+
+    /** x [B, heads, T, headDim]; cos and sin [T, headDim] (see {@link RopeTables}). */
+    static Tensor apply(Tensor x, INDArray cos, INDArray sin) {
+        Shapes.require(x.rank() == 4 && cos.rank() == 2 && cos.size(0) == x.size(2) && cos.size(1) == x.size(3)
+                && java.util.Arrays.equals(cos.shape(), sin.shape()),
+                "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
+        long d = x.size(3);
+        Shapes.require(d % 2 == 0, "rope: head dim " + d + " is odd");
+        INDArray v = x.value();
+        INDArray y = v.mul(cos).addi(rotateHalf(v, d, false).muli(sin));
+        return Tape.op(y, g -> {
+            INDArray gs = g.mul(sin);
+            x.accumulateGradOwned(g.mul(cos).addi(rotateHalf(gs, d, true)));
+        }, x);
+    }
+
+    /** [-x2, x1], or its transpose [x2, -x1] for the backward pass. */
+    private static INDArray rotateHalf(INDArray x, long d, boolean transpose) {
+        INDArrayIndex[] first = ShapeOps.indices(4, 3, 0, d / 2);
+        INDArrayIndex[] second = ShapeOps.indices(4, 3, d / 2, d);
+        INDArray x1 = x.get(first);
+        INDArray x2 = x.get(second);
+        return transpose ? Nd4j.concat(3, x2.dup('c'), x1.neg()) : Nd4j.concat(3, x2.neg(), x1.dup('c'));
+    }
+}
