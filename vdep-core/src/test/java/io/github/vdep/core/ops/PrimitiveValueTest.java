@@ -1,0 +1,143 @@
+package io.github.vdep.core.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.testing.GradCheck;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Forward values of primitives against direct computations. */
+class PrimitiveValueTest {
+
+    @Test
+    void attentionMatchesNaiveLoopWithGroupedHeadsAndMasks() {
+        INDArray q = GradCheck.random(1, 2, 4, 3, 2), k = GradCheck.random(2, 2, 2, 3, 2), v = GradCheck.random(3, 2, 2, 3, 2);
+        INDArray mask = Nd4j.createFromArray(new double[][] {{1, 1, 1}, {1, 0, 1}});
+        INDArray y = F.attention(Tensor.constant(q), Tensor.constant(k), Tensor.constant(v), true, mask, 0.7).value();
+        for (int b = 0; b < 2; b++) {
+            for (int h = 0; h < 4; h++) {
+                int g = h / 2;
+                for (int t = 0; t < 3; t++) {
+                    double[] w = new double[3];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int s = 0; s <= t; s++) {
+                        if (mask.getDouble(b, s) == 0) {
+                            w[s] = Double.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        double dot = 0;
+                        for (int d = 0; d < 2; d++) {
+                            dot += q.getDouble(b, h, t, d) * k.getDouble(b, g, s, d);
+                        }
+                        w[s] = dot * 0.7;
+                        max = Math.max(max, w[s]);
+                    }
+                    double z = 0;
+                    for (int s = 0; s <= t; s++) {
+                        w[s] = Math.exp(w[s] - max);
+                        z += w[s];
+                    }
+                    for (int d = 0; d < 2; d++) {
+                        double o = 0;
+                        for (int s = 0; s <= t; s++) {
+                            o += w[s] / z * v.getDouble(b, g, s, d);
+                        }
+                        assertEquals(o, y.getDouble(b, h, t, d), 1e-12);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionProbabilityRowsSumToOne() {
+        INDArray q = GradCheck.random(1, 1, 2, 4, 2), k = GradCheck.random(2, 1, 2, 4, 2);
+        INDArray[] probs = new INDArray[1];
+        F.attention(Tensor.constant(q), Tensor.constant(k), Tensor.constant(k), true, null, 1.0, p -> probs[0] = p.dup());
+        assertArrayEquals(new long[] {1, 2, 4, 4}, probs[0].shape());
+        INDArray sums = probs[0].sum(3);
+        assertEquals(0.0, sums.sub(1.0).amaxNumber().doubleValue(), 1e-12);
+        assertEquals(0.0, probs[0].getDouble(0, 1, 0, 3), 0.0, "causal: the first query never sees later keys");
+    }
+
+    @Test
+    void crossEntropyMatchesLogSoftmax() {
+        INDArray logits = Nd4j.createFromArray(new double[][] {{1, 2, 3}, {0, 0, 0}, {5, 1, -1}});
+        int[] targets = {2, F.IGNORE_INDEX, 0};
+        double expected = ((Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 3) + (Math.log(Math.exp(5) + Math.exp(1) + Math.exp(-1)) - 5)) / 2;
+        assertEquals(expected, F.crossEntropy(Tensor.constant(logits), targets).item(), 1e-12);
+    }
+
+    @Test
+    void crossEntropyRejectsTargetOutsideVocabulary() {
+        INDArray logits = Nd4j.zeros(2, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> F.crossEntropy(Tensor.constant(logits), new int[] {1, 3}));
+        assertTrue(e.getMessage().contains("target 3"), e.getMessage());
+    }
+
+    @Test
+    void regressionLossValues() {
+        INDArray p = Nd4j.createFromArray(new double[][] {{1, 0}, {0, 3}});
+        INDArray t = Nd4j.createFromArray(new double[][] {{0, 0}, {0, 1}});
+        Tensor pt = Tensor.constant(p), tt = Tensor.constant(t);
+        assertEquals((1 + 4) / 4.0, RegressionLoss.MSE.apply(pt, tt).item(), 1e-12);
+        assertEquals((1 + 2) / 4.0, RegressionLoss.L1.apply(pt, tt).item(), 1e-12);
+        assertEquals((0.5 + 1.5) / 4.0, RegressionLoss.SMOOTH_L1.apply(pt, tt).item(), 1e-12);
+        // row 0: p=(1,0), t=(0,0) -> clamped norm gives cos 0; row 1: parallel -> cos 1
+        assertEquals(1.0 - (0 + 1) / 2.0, RegressionLoss.COSINE.apply(pt, tt).item(), 1e-12);
+    }
+
+    @Test
+    void ropeRotatesPairsByPositionAngle() {
+        // one head, head dim 2: position p rotates (x1, x2) by angle p
+        INDArray x = Nd4j.createFromArray(new double[] {1, 0, 1, 0}).reshape(1, 1, 2, 2);
+        RopeTables tables = RopeTables.compute(2, 10000.0, 0, 2, org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        INDArray y = F.rope(Tensor.constant(x), tables).value();
+        assertEquals(1.0, y.getDouble(0, 0, 0, 0), 1e-7);
+        assertEquals(0.0, y.getDouble(0, 0, 0, 1), 1e-7);
+        assertEquals(Math.cos(1), y.getDouble(0, 0, 1, 0), 1e-7);
+        assertEquals(Math.sin(1), y.getDouble(0, 0, 1, 1), 1e-7);
+    }
+
+    @Test
+    void frozenInputsGetNoGradientAndDetachCutsThePath() {
+        Tensor w = GradCheck.leaf(1, 3, 2);
+        Tensor frozen = Tensor.constant(GradCheck.random(2, 3, 2));
+        Tensor x = GradCheck.leaf(3, 4, 2);
+        try (Tape tape = Tape.record()) {
+            Tensor y = F.add(F.linear(x, w, null), F.linear(F.detach(x), frozen, null));
+            tape.backward(F.sum(y));
+        }
+        assertNull(frozen.grad());
+        // x's gradient comes only through w (the detached path contributes nothing)
+        INDArray expected = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.DOUBLE, 4, 3).mmul(w.value());
+        assertEquals(0.0, x.grad().sub(expected).amaxNumber().doubleValue(), 1e-12);
+    }
+
+    @Test
+    void nothingIsRecordedOutsideATapeOrForConstants() {
+        Tensor a = Tensor.constant(Nd4j.ones(2));
+        try (Tape tape = Tape.record()) {
+            F.add(a, a);
+            assertEquals(0, tape.size());
+            F.add(GradCheck.leaf(1, 2), a);
+            assertEquals(1, tape.size());
+        }
+        assertNull(Tape.active());
+    }
+
+    @Test
+    void shapeErrorsNameTheShapes() {
+        Tensor x = Tensor.constant(Nd4j.zeros(2, 3));
+        Tensor w = Tensor.constant(Nd4j.zeros(4, 5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> F.linear(x, w, null));
+        assertTrue(e.getMessage().contains("[2, 3]") && e.getMessage().contains("[4, 5]"), e.getMessage());
+    }
+}
