@@ -1,0 +1,108 @@
+package io.github.vdep.train.data.image;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decodes image files with JDK ImageIO (PNG, JPEG, GIF, BMP, WBMP, TIFF), turning every failure
+ * into an {@link ImageDecodeException} that names the file instead of ImageIO's {@code null}
+ * result or a bare {@code IIOException}.
+ */
+public final class ImageLoader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ImageLoader.class);
+
+    private ImageLoader() {
+    }
+
+    /**
+     * Decodes the first frame of an image file.
+     *
+     * <p>A truncated JPEG is rejected: ImageIO only warns and fills the rest with grey, whereas
+     * Pillow (and therefore LLaVA's loader) raises "image file is truncated". Other decoder
+     * warnings are logged.
+     *
+     * @param file the image file
+     * @return the decoded image
+     * @throws ImageDecodeException if the file is missing, unreadable, of an unknown format,
+     *                              truncated or corrupt
+     */
+    public static BufferedImage load(Path file) {
+        Objects.requireNonNull(file, "file");
+        if (!Files.exists(file)) {
+            throw new ImageDecodeException(file, "file does not exist");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ImageDecodeException(file, "not a regular file");
+        }
+        if (!Files.isReadable(file)) {
+            throw new ImageDecodeException(file, "file is not readable");
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new ImageDecodeException(file, "ImageIO cannot open the file");
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageDecodeException(file, "unrecognised image format (no ImageIO reader accepts it)");
+            }
+            ImageReader reader = readers.next();
+            List<String> warnings = new ArrayList<>();
+            try {
+                reader.setInput(in, true, true);
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                BufferedImage image = reader.read(0);
+                if (image == null) {
+                    throw new ImageDecodeException(file, "the " + reader.getFormatName() + " reader returned no image");
+                }
+                for (String w : warnings) {
+                    if (w.startsWith("Truncated File")) {
+                        throw new ImageDecodeException(file, "image file is truncated (" + w + ")");
+                    }
+                }
+                if (!warnings.isEmpty()) {
+                    LOG.warn("Decoder warnings for {}: {}", file, warnings);
+                }
+                return image;
+            } finally {
+                reader.dispose();
+            }
+        } catch (ImageDecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // Decoders throw both IIOException and unchecked errors on corrupt data.
+            throw new ImageDecodeException(file, describe(e), e);
+        }
+    }
+
+    /**
+     * Decodes a file and converts it to RGB (see {@link RgbImage#fromBufferedImage}).
+     *
+     * @param file the image file
+     * @return its RGB pixels
+     * @throws ImageDecodeException as {@link #load(Path)}
+     */
+    public static RgbImage loadRgb(Path file) {
+        return RgbImage.fromBufferedImage(load(file));
+    }
+
+    private static String describe(Exception e) {
+        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Throwable cause = e.getCause();
+        if (cause != null && cause.getMessage() != null && !msg.contains(cause.getMessage())) {
+            msg += " (" + cause.getMessage() + ")";
+        }
+        return msg;
+    }
+}
