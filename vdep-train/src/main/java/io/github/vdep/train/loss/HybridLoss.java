@@ -1,0 +1,124 @@
+package io.github.vdep.train.loss;
+
+import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.llava.DecodeOptions;
+import io.github.vdep.core.llava.LlavaOutput;
+import io.github.vdep.core.ops.F;
+import java.util.Set;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * VDEP's objective: causal-LM cross-entropy on text, plus (in VDEP mode) alpha times a
+ * regression loss that makes the LLM's hidden states at image positions predict the projector's
+ * own embeddings.
+ *
+ * <p>Text loss: logits at t against the label at t+1, labels -100 ignored, mean over the
+ * supervised tokens of the batch (as Hugging Face's LlamaForCausalLM). Image loss (defaults): for
+ * an image at positions p..p+N-1 with projected embeddings v_1..v_N, the final-norm hidden
+ * state at p+i-2 predicts v_i; MSE averaged over all image elements; v detached. A pair whose
+ * predicting position would fall before the start of its sequence is dropped.
+ */
+public final class HybridLoss {
+    private final ImageLossConfig config;
+
+    public HybridLoss(ImageLossConfig config) {
+        this.config = config;
+    }
+
+    public ImageLossConfig config() {
+        return config;
+    }
+
+    /** What the model must return for this loss (the block output when a hidden layer is chosen). */
+    public DecodeOptions decodeOptions() {
+        return config.hiddenLayer() == 0 ? DecodeOptions.DEFAULT : new DecodeOptions(Set.of(config.hiddenLayer()), null);
+    }
+
+    /**
+     * @param out the model's output for the batch (logits required)
+     * @param labels [B, T] labels, -100 where unsupervised
+     * @param imageSample the sample index of each image
+     * @param mode which samples carry the image loss
+     * @param alpha the image loss weight
+     */
+    public LossResult compute(LlavaOutput out, INDArray labels, int[] imageSample, BatchMode mode, double alpha) {
+        Tensor text = textLoss(out.logits(), labels);
+        long supervised = countSupervised(labels);
+        if (!mode.anyVdep() || out.imageFeatures() == null) {
+            return new LossResult(text, text.item(), null, supervised, 0);
+        }
+        int t = (int) labels.size(1);
+        int[][] pairs = imagePairs(out.imageRows(), imageSample, mode.vdepSamples(), t);
+        if (pairs[0].length == 0) {
+            return new LossResult(text, text.item(), null, supervised, 0);
+        }
+        Tensor image = imageLoss(out, pairs[0], pairs[1]);
+        Tensor total = alpha == 0 ? text : F.add(text, F.scale(image, alpha));
+        return new LossResult(total, text.item(), image.item(), supervised, pairs[0].length);
+    }
+
+    /** Shifted cross-entropy: logits at t against labels at t+1. */
+    public static Tensor textLoss(Tensor logits, INDArray labels) {
+        long[] flat = labels.dup('c').reshape(labels.length()).toLongVector();
+        int t = (int) labels.size(1);
+        int[] targets = new int[flat.length];
+        for (int i = 0; i < flat.length; i++) {
+            targets[i] = (i % t == t - 1) ? F.IGNORE_INDEX : (int) flat[i + 1];
+        }
+        return F.crossEntropy(logits, targets);
+    }
+
+    /**
+     * The (prediction row, target row) pairs: prediction rows index the flattened [B*T] hidden
+     * states, target rows the flattened [numImages*N] image embeddings.
+     */
+    int[][] imagePairs(int[][] imageRows, int[] imageSample, boolean[] vdepSamples, int seqLen) {
+        int n = imageRows.length == 0 ? 0 : imageRows[0].length;
+        int offset = config.shift() ? 1 : 0;
+        int[] pred = new int[imageRows.length * n];
+        int[] target = new int[imageRows.length * n];
+        int k = 0;
+        for (int img = 0; img < imageRows.length; img++) {
+            if (!vdepSamples[imageSample[img]]) {
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
+                int row = imageRows[img][i];
+                if (row % seqLen < offset) {
+                    continue; // the image starts the sequence: nothing precedes v_1
+                }
+                pred[k] = row - offset;
+                target[k] = img * n + i;
+                k++;
+            }
+        }
+        return new int[][] {java.util.Arrays.copyOf(pred, k), java.util.Arrays.copyOf(target, k)};
+    }
+
+    private Tensor imageLoss(LlavaOutput out, int[] predRows, int[] targetRows) {
+        Tensor states = config.hiddenLayer() == 0 ? out.hidden() : out.layerOutputs().get(config.hiddenLayer());
+        if (states == null) {
+            throw new IllegalStateException("the model output lacks block " + config.hiddenLayer() + "; run it with decodeOptions()");
+        }
+        long h = states.size(2);
+        Tensor pred = F.gatherRows(F.reshape(states, -1, h), predRows);
+        Tensor features = F.reshape(out.imageFeatures(), -1, h);
+        if (config.detachTarget()) {
+            features = F.detach(features);
+        }
+        Tensor target = F.gatherRows(features, targetRows);
+        return config.distance().apply(pred, target);
+    }
+
+    private static long countSupervised(INDArray labels) {
+        long[] flat = labels.dup('c').reshape(labels.length()).toLongVector();
+        int t = (int) labels.size(1);
+        long n = 0;
+        for (int i = 0; i < flat.length; i++) {
+            if (i % t != 0 && flat[i] != F.IGNORE_INDEX) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

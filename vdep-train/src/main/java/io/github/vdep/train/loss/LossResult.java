@@ -1,0 +1,13 @@
+package io.github.vdep.train.loss;
+
+import io.github.vdep.core.autograd.Tensor;
+
+/**
+ * @param total the loss to back-propagate
+ * @param textLoss the text cross-entropy
+ * @param imageLoss the (unweighted) image loss, or null when the batch's mode does not compute it
+ * @param supervisedTokens text targets counted by the cross-entropy
+ * @param imagePairs (prediction, target) embedding pairs counted by the image loss
+ */
+public record LossResult(Tensor total, double textLoss, Double imageLoss, long supervisedTokens, long imagePairs) {
+}

@@ -1,0 +1,82 @@
+package io.github.vdep.train.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Appends one JSON object per optimizer step to metrics.jsonl, flushed every line. */
+public final class MetricsWriter implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final BufferedWriter out;
+
+    /**
+     * Opens {@code file}; lines for steps after {@code keepUpTo} (left by a run that went past its
+     * last checkpoint) are dropped first, so a resumed run's file reads as one uninterrupted run.
+     */
+    public MetricsWriter(Path file, long keepUpTo) throws IOException {
+        if (Files.exists(file)) {
+            List<String> kept = new ArrayList<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank() && JSON.readTree(line).path("step").asLong() <= keepUpTo) {
+                    kept.add(line);
+                }
+            }
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.write(tmp, kept, StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    public void write(StepMetrics m) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("step", m.step());
+        o.put("mode", m.mode());
+        putFinite(o, "loss", m.loss());
+        putFinite(o, "text_loss", m.textLoss());
+        if (m.imageLoss() == null) {
+            o.putNull("image_loss");
+        } else {
+            putFinite(o, "image_loss", m.imageLoss());
+        }
+        o.put("alpha", m.alpha());
+        o.put("lr", m.lr());
+        putFinite(o, "grad_norm", m.gradNorm());
+        o.put("tokens", m.tokens());
+        o.put("step_seconds", m.stepSeconds());
+        o.put("epoch", m.epoch());
+        if (m.skipped()) {
+            o.put("skipped", true);
+        }
+        try {
+            out.write(JSON.writeValueAsString(o));
+            out.newLine();
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** JSON has no NaN/Infinity: non-finite values are written as strings. */
+    private static void putFinite(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        } else {
+            o.put(key, Double.toString(v));
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.close();
+    }
+}

@@ -1,0 +1,130 @@
+package io.github.vdep.train.trainer;
+
+import io.github.vdep.train.loss.ImageLossConfig;
+import io.github.vdep.train.optim.LrSchedule;
+import io.github.vdep.train.schedule.AlphaSchedule;
+import io.github.vdep.train.schedule.ModePolicy;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything a training run needs besides the model and the data. Defaults follow Hugging Face's
+ * Trainer and PyTorch (AdamW betas 0.9/0.999, eps 1e-8, no weight decay) and VDEP's method
+ * (alpha 1, ratio 1:1, alternating, MSE image loss).
+ *
+ * @param trainable parameter-name patterns that train (see {@link TrainableSelector}); from the stage by default
+ * @param steps total optimizer steps
+ * @param batchSize samples per micro-batch
+ * @param gradAccum micro-batches per optimizer step
+ * @param gradClip max global gradient norm, 0 = off
+ * @param saveEvery checkpoint every N steps (0 = only at the end)
+ * @param maxBadSteps the run stops after more than this many steps with a non-finite loss or gradient
+ */
+public record TrainConfig(
+        List<String> trainable,
+        AlphaSchedule alpha,
+        int modeVdep,
+        int modeLlava,
+        ModePolicy modePolicy,
+        ImageLossConfig imageLoss,
+        String optimizer,
+        double lr,
+        double weightDecay,
+        double beta1,
+        double beta2,
+        double eps,
+        double warmupRatio,
+        LrSchedule.Kind lrSchedule,
+        double gradClip,
+        int batchSize,
+        int gradAccum,
+        long steps,
+        long seed,
+        Path outDir,
+        long saveEvery,
+        boolean resume,
+        int maxBadSteps) {
+
+    public TrainConfig {
+        trainable = List.copyOf(trainable);
+        if (batchSize < 1 || gradAccum < 1 || steps < 1) {
+            throw new IllegalArgumentException("batch size, gradient accumulation and steps must be >= 1");
+        }
+        if (!optimizer.equals("adamw") && !optimizer.equals("sgd")) {
+            throw new IllegalArgumentException("unknown optimizer '" + optimizer + "' (adamw or sgd)");
+        }
+        if (lr < 0 || gradClip < 0 || weightDecay < 0 || saveEvery < 0 || maxBadSteps < 0) {
+            throw new IllegalArgumentException("lr, grad clip, weight decay, save-every and max bad steps must be non-negative");
+        }
+    }
+
+    /** Defaults for a stage, writing to {@code outDir}. */
+    public static TrainConfig defaults(Stage stage, long steps, Path outDir) {
+        return new TrainConfig(stage.patterns(), AlphaSchedule.constant(1.0), 1, 1, ModePolicy.ALTERNATING, ImageLossConfig.DEFAULT,
+                "adamw", stage == Stage.PRETRAIN ? 1e-3 : 2e-5, 0.0, 0.9, 0.999, 1e-8, 0.03, LrSchedule.Kind.COSINE, 1.0,
+                4, 1, steps, 42, outDir, 0, false, 10);
+    }
+
+    /** A copy with another builder-style change applied (records have no withers). */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Mutable builder over the record's fields. */
+    public static final class Builder {
+        public List<String> trainable;
+        public AlphaSchedule alpha;
+        public int modeVdep;
+        public int modeLlava;
+        public ModePolicy modePolicy;
+        public ImageLossConfig imageLoss;
+        public String optimizer;
+        public double lr;
+        public double weightDecay;
+        public double beta1;
+        public double beta2;
+        public double eps;
+        public double warmupRatio;
+        public LrSchedule.Kind lrSchedule;
+        public double gradClip;
+        public int batchSize;
+        public int gradAccum;
+        public long steps;
+        public long seed;
+        public Path outDir;
+        public long saveEvery;
+        public boolean resume;
+        public int maxBadSteps;
+
+        Builder(TrainConfig c) {
+            trainable = c.trainable;
+            alpha = c.alpha;
+            modeVdep = c.modeVdep;
+            modeLlava = c.modeLlava;
+            modePolicy = c.modePolicy;
+            imageLoss = c.imageLoss;
+            optimizer = c.optimizer;
+            lr = c.lr;
+            weightDecay = c.weightDecay;
+            beta1 = c.beta1;
+            beta2 = c.beta2;
+            eps = c.eps;
+            warmupRatio = c.warmupRatio;
+            lrSchedule = c.lrSchedule;
+            gradClip = c.gradClip;
+            batchSize = c.batchSize;
+            gradAccum = c.gradAccum;
+            steps = c.steps;
+            seed = c.seed;
+            outDir = c.outDir;
+            saveEvery = c.saveEvery;
+            resume = c.resume;
+            maxBadSteps = c.maxBadSteps;
+        }
+
+        public TrainConfig build() {
+            return new TrainConfig(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2,
+                    eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps);
+        }
+    }
+}
