@@ -52,8 +52,15 @@ public final class LlavaCheckpoint {
 
     /** Loads a llava-hf directory; weights are converted to {@code dtype}. */
     public static Loaded load(Path dir, DataType dtype) {
-        LlavaConfig config = LlavaConfig.read(dir.resolve("config.json"));
-        LlavaModel model = LlavaModels.create(config, dtype);
+        Path configFile = dir.resolve("config.json");
+        LlavaConfig config = LlavaConfig.read(configFile);
+        LlavaModel model;
+        try {
+            model = LlavaModels.create(config, dtype);
+        } catch (IllegalArgumentException e) {
+            // settings that parse but describe no buildable model (feature layer out of range, unknown projector type)
+            throw new CheckpointException(configFile, "invalid LLaVA config: " + e.getMessage(), e);
+        }
         try (TensorSource source = TensorSources.openDirectory(dir)) {
             boolean newer = source.names().stream().anyMatch(n -> n.startsWith("model.language_model.") || n.startsWith("model.vision_tower."));
             loadInto(model, source, newer ? LlavaCheckpoint::fromNewerLayout : UnaryOperator.identity(), true);
