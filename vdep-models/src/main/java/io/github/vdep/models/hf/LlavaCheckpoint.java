@@ -136,14 +136,14 @@ public final class LlavaCheckpoint {
                 unexpected.add(key);
             }
         }
-        Path file = source.names().isEmpty() ? null : source.fileOf(source.names().iterator().next());
         if (strict && !unexpected.isEmpty()) {
-            throw new CheckpointException(file, unexpected.first(), "unexpected tensor(s) not in the model: " + abbreviate(unexpected));
+            throw new CheckpointException(source.fileOf(unexpected.first()), unexpected.first(),
+                    "unexpected tensor(s) not in the model: " + abbreviate(unexpected));
         }
         TreeSet<String> missing = new TreeSet<>(params.keySet());
         missing.removeAll(mapped.keySet());
         if (!missing.isEmpty()) {
-            throw new CheckpointException(file, missing.first(), "missing tensor(s): " + abbreviate(missing));
+            throw new CheckpointException(checkpointFile(source), missing.first(), "missing tensor(s): " + abbreviate(missing));
         }
         for (Map.Entry<String, String> e : mapped.entrySet()) {
             Parameter p = params.get(e.getKey());
@@ -155,6 +155,17 @@ public final class LlavaCheckpoint {
             }
             p.load(source.load(key, p.dataType()));
         }
+    }
+
+    /** The file that describes a whole checkpoint: the index of a sharded one, else the single file. */
+    private static Path checkpointFile(TensorSource source) {
+        if (source instanceof ShardedSafeTensors sharded) {
+            return sharded.indexFile();
+        }
+        if (source instanceof SafeTensorsFile single) {
+            return single.path();
+        }
+        return source.names().isEmpty() ? null : source.fileOf(source.names().iterator().next());
     }
 
     /** Embedding and LM head with one extra row: loaded into the first rows, the new row the mean. */

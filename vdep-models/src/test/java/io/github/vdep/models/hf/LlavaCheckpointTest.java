@@ -451,6 +451,35 @@ class LlavaCheckpointTest {
     }
 
     @Test
+    void emptyWeightsFileIsNamed() throws IOException {
+        Path dir = rewritten(Map::clear);
+        assertCheckpointError(dir.resolve("model.safetensors"), "language_model.lm_head.weight", () -> LlavaCheckpoint.load(dir), "missing tensor");
+    }
+
+    @Test
+    void missingAndUnexpectedTensorsInAShardedCheckpoint() throws IOException {
+        Path dir = tmp.resolve("llava");
+        saved(dir, 7);
+        Map<String, INDArray> tensors = readAll(dir.resolve("model.safetensors"));
+        Files.delete(dir.resolve("model.safetensors"));
+        tensors.remove("multi_modal_projector.linear_2.bias");
+        SafeTensorsWriter.writeSharded(dir, tensors, 4096);
+        // a missing tensor is in no shard: the index names the checkpoint
+        assertCheckpointError(dir.resolve(ShardedSafeTensors.INDEX_FILE_NAME), "multi_modal_projector.linear_2.bias",
+                () -> LlavaCheckpoint.load(dir), "missing tensor");
+
+        tensors.put("multi_modal_projector.linear_2.bias", Nd4j.zeros(DataType.FLOAT, 16));
+        tensors.put("vision_tower.vision_model.extra.weight", Nd4j.zeros(DataType.FLOAT, 2));
+        List<Path> shards = SafeTensorsWriter.writeSharded(dir, tensors, 4096);
+        Path holder;
+        try (TensorSource source = TensorSources.openDirectory(dir)) {
+            holder = source.fileOf("vision_tower.vision_model.extra.weight");
+        }
+        assertTrue(shards.contains(holder));
+        assertCheckpointError(holder, "vision_tower.vision_model.extra.weight", () -> LlavaCheckpoint.load(dir), "unexpected tensor");
+    }
+
+    @Test
     void shapeMismatchAgainstTheConfig() throws IOException {
         Path dir = rewritten(t -> t.put("multi_modal_projector.linear_1.weight", Nd4j.zeros(DataType.FLOAT, 16, 9)));
         assertCheckpointError(dir.resolve("model.safetensors"), "multi_modal_projector.linear_1.weight",
