@@ -1,0 +1,21 @@
+package io.github.vdep.examples.cli;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * Turns failures into one clear line on stderr (the stack trace goes to the debug log only), so a
+ * bad file or option never ends in a wall of ND4J frames.
+ */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        cmd.getErr().println("vdep " + cmd.getCommandName() + ": error: " + message);
+        LOG.debug("failure", e);
+        return 1;
+    }
+}
