@@ -77,6 +77,25 @@ public class LlavaModel extends Module {
      * @param computeLogits false to skip the LM head (e.g. when only hidden states are needed)
      */
     public LlavaOutput forward(LlavaInputs inputs, DecodeOptions options, boolean computeLogits) {
+        Spliced s = splice(inputs);
+        DecoderOutput out = language.decode(s.embeds(), inputs.attentionMask(), options);
+        Tensor logits = computeLogits ? language.logits(out.hidden()) : null;
+        return new LlavaOutput(logits, out.hidden(), s.imageFeatures(), s.imageRows(), out.layerOutputs());
+    }
+
+    /**
+     * The decoder's input embeddings [B, T, hidden]: token embeddings with the projected image
+     * features spliced in at the image positions, exactly as {@link #forward} feeds them to the
+     * language model (used by generation, which runs the decoder itself with a KV cache).
+     */
+    public Tensor embedInputs(LlavaInputs inputs) {
+        return splice(inputs).embeds();
+    }
+
+    private record Spliced(Tensor embeds, Tensor imageFeatures, int[][] imageRows) {
+    }
+
+    private Spliced splice(LlavaInputs inputs) {
         int b = inputs.batchSize();
         int t = inputs.length();
         Tensor embeds = language.embedTokens(inputs.inputIds());
@@ -90,9 +109,7 @@ public class LlavaModel extends Module {
             Tensor rows = F.reshape(imageFeatures, flat.length, h);
             embeds = F.reshape(F.replaceRows(F.reshape(embeds, (long) b * t, h), flat, rows), b, t, h);
         }
-        DecoderOutput out = language.decode(embeds, inputs.attentionMask(), options);
-        Tensor logits = computeLogits ? language.logits(out.hidden()) : null;
-        return new LlavaOutput(logits, out.hidden(), imageFeatures, imageRows, out.layerOutputs());
+        return new Spliced(embeds, imageFeatures, imageRows);
     }
 
     /** Finds each image's placeholder positions; the count must match the images given. */

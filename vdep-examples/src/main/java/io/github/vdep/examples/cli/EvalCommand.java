@@ -1,0 +1,105 @@
+package io.github.vdep.examples.cli;
+
+import io.github.vdep.train.data.ConversationRecord;
+import io.github.vdep.train.data.ConversationTemplate;
+import io.github.vdep.train.data.DataFiles;
+import io.github.vdep.train.data.Templates;
+import io.github.vdep.train.data.image.ImageAspect;
+import io.github.vdep.train.eval.EvalConfig;
+import io.github.vdep.train.eval.EvalReport;
+import io.github.vdep.train.eval.EvalScores;
+import io.github.vdep.train.eval.EvalWriter;
+import io.github.vdep.train.eval.Evaluator;
+import io.github.vdep.train.infer.InferenceSession;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code vdep eval}: exact-match accuracy of generated answers and teacher-forced token accuracy
+ * and perplexity on LLaVA-format data; writes predictions.jsonl and scores.json.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Evaluate a model on LLaVA-format data: exact match (VQA-normalised) of greedy answers, "
+                + "teacher-forced token accuracy and perplexity.")
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "llava-hf model directory (config.json, safetensors, tokenizer.json)")
+    Path model;
+    @Option(names = "--data", required = true, description = "LLaVA JSON list or JSON Lines file")
+    Path data;
+    @Option(names = "--images", description = "folder the records' image paths are relative to (default: the data file's folder)")
+    Path images;
+    @Option(names = "--tokenizer", description = "tokenizer.json (default: the model directory's)")
+    Path tokenizer;
+    @Option(names = "--template", defaultValue = "vicuna_v1", description = "vicuna_v1 (questions) or plain (captions) (default ${DEFAULT-VALUE})")
+    String template;
+    @Option(names = "--image-aspect", defaultValue = "pad", description = "pad or crop (default ${DEFAULT-VALUE})")
+    String imageAspect;
+    @Option(names = "--out", description = "output folder (default: MODEL-eval-DATA next to the model directory, or ./eval-out if that is not writable)")
+    Path out;
+    @Option(names = "--limit", defaultValue = "0", description = "evaluate only the first N records; 0 = all (default ${DEFAULT-VALUE})")
+    int limit;
+    @Option(names = "--max-new-tokens", defaultValue = "128", description = "longest generated answer in tokens (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Override
+    public Integer call() {
+        long started = System.nanoTime();
+        ConversationTemplate tpl = Templates.byName(template);
+        ImageAspect aspect = GenerateCommand.aspect(imageAspect);
+        EvalConfig config = new EvalConfig(maxNewTokens, limit);
+        List<ConversationRecord> records = DataFiles.read(data);
+        if (records.isEmpty()) {
+            throw new IllegalArgumentException(data + ": the data file holds no records");
+        }
+        Path imageFolder = images != null ? images : data.toAbsolutePath().getParent();
+        Path outDir = out != null ? out : defaultOut(model, data);
+        PrintStream console = System.out;
+        EvalReport report;
+        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect)) {
+            Evaluator evaluator = new Evaluator(session.model(), session.tokenizer(), tpl, session.images(), imageFolder, config);
+            int total = limit > 0 ? Math.min(limit, records.size()) : records.size();
+            ProgressBar bar = new ProgressBar(console, "eval", total);
+            report = evaluator.evaluate(records, (done, n, s) -> bar.update(done, "EM " + percent(s.exactMatch())));
+        }
+        EvalWriter.write(report, outDir);
+        EvalScores s = report.scores();
+        Table.of("metric", "value")
+                .row("template", s.template())
+                .row("records", Integer.toString(s.records()))
+                .row("evaluated", Integer.toString(s.evaluated()))
+                .row("skipped", s.skippedCount() == 0 ? "0" : s.skippedCount() + " " + s.skipped())
+                .row("exact match", percent(s.exactMatch()) + " (" + s.correct() + "/" + s.evaluated() + ")")
+                .row("token accuracy", percent(s.tokenAccuracy()) + " (" + s.tokens().correct() + "/" + s.tokens().tokens() + ")")
+                .row("perplexity", number(s.perplexity()))
+                .row("wall time", ProgressBar.time((System.nanoTime() - started) / 1e9))
+                .row("predictions", outDir.resolve(EvalWriter.PREDICTIONS).toString())
+                .row("scores", outDir.resolve(EvalWriter.SCORES).toString())
+                .print(console);
+        return 0;
+    }
+
+    /** {@code MODEL-eval-DATA} beside the model directory when that folder is writable, else {@code ./eval-out}. */
+    static Path defaultOut(Path model, Path data) {
+        Path dir = model.toAbsolutePath().normalize();
+        Path parent = dir.getParent();
+        String stem = data.getFileName().toString().replaceFirst("\\.(jsonl|json)$", "");
+        if (parent != null && Files.isWritable(parent)) {
+            return parent.resolve(dir.getFileName() + "-eval-" + stem);
+        }
+        return Path.of("eval-out");
+    }
+
+    private static String percent(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f%%", 100 * v) : "n/a";
+    }
+
+    private static String number(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "n/a";
+    }
+}
