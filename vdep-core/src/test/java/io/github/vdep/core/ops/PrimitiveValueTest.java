@@ -134,6 +134,27 @@ class PrimitiveValueTest {
     }
 
     @Test
+    void embeddingGradientCountsEveryRepeatedId() {
+        // ND4J's native scatter_add loses updates on repeated indices; the op must not
+        Tensor table = Tensor.leaf(Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 8));
+        long[] ids = new long[30000];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i % 3 == 2 ? 2 : i % 2;
+        }
+        try (Tape tape = Tape.record()) {
+            tape.backward(F.sum(F.embedding(table, Nd4j.createFromArray(ids).reshape(100, 300))));
+        }
+        long[] counts = new long[3];
+        for (long id : ids) {
+            counts[(int) id]++;
+        }
+        for (int r = 0; r < 3; r++) {
+            assertEquals(counts[r], table.grad().getRow(r).minNumber().doubleValue(), 0.0, "row " + r);
+            assertEquals(counts[r], table.grad().getRow(r).maxNumber().doubleValue(), 0.0, "row " + r);
+        }
+    }
+
+    @Test
     void shapeErrorsNameTheShapes() {
         Tensor x = Tensor.constant(Nd4j.zeros(2, 3));
         Tensor w = Tensor.constant(Nd4j.zeros(4, 5));
