@@ -121,6 +121,8 @@ public final class TrainCommand implements Callable<Integer> {
     String onBadRecord;
     @Option(names = "--max-bad-steps", defaultValue = "10", description = "stop after more steps with a non-finite loss (default ${DEFAULT-VALUE})")
     int maxBadSteps;
+    @Option(names = "--monitor-image-loss", description = "report the image loss in LLaVA-mode steps too (not trained on)")
+    boolean monitorImageLoss;
     @Option(names = "--prefetch", defaultValue = "4", description = "batches decoded ahead in the background (default ${DEFAULT-VALUE})")
     int prefetch;
 
@@ -204,6 +206,6 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps);
+                resume, maxBadSteps, monitorImageLoss);
     }
 }

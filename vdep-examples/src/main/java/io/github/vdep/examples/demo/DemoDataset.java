@@ -45,7 +45,7 @@ public final class DemoDataset {
             ArrayNode train = JSON.createArrayNode();
             ArrayNode test = JSON.createArrayNode();
             WordLevelTokenizerBuilder vocab = new WordLevelTokenizerBuilder();
-            vocab.addText(VicunaV1Template.SYSTEM + " USER: ASSISTANT: describe the image .");
+            vocab.addText(VicunaV1Template.SYSTEM + " USER: ASSISTANT: describe the image .\n");
             for (String word : List.of("one", "two", "left", "right", "middle", "colour", "shape", "size", "what", "is", "the", "how", "many",
                     "shapes", "are", "there", "on", "or", "in", "of")) {
                 vocab.addWord(word);

@@ -42,19 +42,30 @@ public final class HybridLoss {
      * @param alpha the image loss weight
      */
     public LossResult compute(LlavaOutput out, INDArray labels, int[] imageSample, BatchMode mode, double alpha) {
+        return compute(out, labels, imageSample, mode, alpha, false);
+    }
+
+    /**
+     * As {@link #compute(LlavaOutput, INDArray, int[], BatchMode, double)}; with {@code monitor}, a
+     * batch without VDEP samples still reports the image loss over all its images, without
+     * adding it to the total (to compare runs, e.g. a LLaVA-only baseline, on the same curve).
+     */
+    public LossResult compute(LlavaOutput out, INDArray labels, int[] imageSample, BatchMode mode, double alpha, boolean monitor) {
         Tensor text = textLoss(out.logits(), labels);
         long supervised = countSupervised(labels);
-        if (!mode.anyVdep() || out.imageFeatures() == null) {
+        boolean train = mode.anyVdep();
+        if ((!train && !monitor) || out.imageFeatures() == null) {
             return new LossResult(text, text.item(), null, supervised, 0);
         }
         int t = (int) labels.size(1);
-        int[][] pairs = imagePairs(out.imageRows(), imageSample, mode.vdepSamples(), t);
+        boolean[] samples = train ? mode.vdepSamples() : BatchMode.vdep(mode.vdepSamples().length).vdepSamples();
+        int[][] pairs = imagePairs(out.imageRows(), imageSample, samples, t);
         if (pairs[0].length == 0) {
             return new LossResult(text, text.item(), null, supervised, 0);
         }
         Tensor image = imageLoss(out, pairs[0], pairs[1]);
-        Tensor total = alpha == 0 ? text : F.add(text, F.scale(image, alpha));
-        return new LossResult(total, text.item(), image.item(), supervised, pairs[0].length);
+        Tensor total = !train || alpha == 0 ? text : F.add(text, F.scale(image, alpha));
+        return new LossResult(total, text.item(), image.item(), supervised, train ? pairs[0].length : 0);
     }
 
     /** Shifted cross-entropy: logits at t against labels at t+1. */

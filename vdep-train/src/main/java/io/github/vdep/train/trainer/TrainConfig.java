@@ -19,6 +19,7 @@ import java.util.List;
  * @param gradClip max global gradient norm, 0 = off
  * @param saveEvery checkpoint every N steps (0 = only at the end)
  * @param maxBadSteps the run stops after more than this many steps with a non-finite loss or gradient
+ * @param monitorImageLoss also compute (and report, without training on it) the image loss in LLaVA-mode steps
  */
 public record TrainConfig(
         List<String> trainable,
@@ -43,7 +44,8 @@ public record TrainConfig(
         Path outDir,
         long saveEvery,
         boolean resume,
-        int maxBadSteps) {
+        int maxBadSteps,
+        boolean monitorImageLoss) {
 
     public TrainConfig {
         trainable = List.copyOf(trainable);
@@ -62,7 +64,7 @@ public record TrainConfig(
     public static TrainConfig defaults(Stage stage, long steps, Path outDir) {
         return new TrainConfig(stage.patterns(), AlphaSchedule.constant(1.0), 1, 1, ModePolicy.ALTERNATING, ImageLossConfig.DEFAULT,
                 "adamw", stage == Stage.PRETRAIN ? 1e-3 : 2e-5, 0.0, 0.9, 0.999, 1e-8, 0.03, LrSchedule.Kind.COSINE, 1.0,
-                4, 1, steps, 42, outDir, 0, false, 10);
+                4, 1, steps, 42, outDir, 0, false, 10, false);
     }
 
     /** A copy with another builder-style change applied (records have no withers). */
@@ -95,6 +97,7 @@ public record TrainConfig(
         public long saveEvery;
         public boolean resume;
         public int maxBadSteps;
+        public boolean monitorImageLoss;
 
         Builder(TrainConfig c) {
             trainable = c.trainable;
@@ -120,11 +123,12 @@ public record TrainConfig(
             saveEvery = c.saveEvery;
             resume = c.resume;
             maxBadSteps = c.maxBadSteps;
+            monitorImageLoss = c.monitorImageLoss;
         }
 
         public TrainConfig build() {
             return new TrainConfig(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2,
-                    eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps);
+                    eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss);
         }
     }
 }

@@ -133,7 +133,7 @@ public final class Trainer {
             mode = mode == null || mode.equals(label) ? label : "mixed";
             try (Tape tape = Tape.record()) {
                 LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), true);
-                LossResult r = loss.compute(out, batch.labels(), batch.imageSample(), m, alpha);
+                LossResult r = loss.compute(out, batch.labels(), batch.imageSample(), m, alpha, config.monitorImageLoss());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
                 tape.backward(total);
                 lossSum += r.total().item();

@@ -97,6 +97,15 @@ class HybridLossTest {
     }
 
     @Test
+    void monitoredImageLossIsReportedButNotTrainedOn() {
+        HybridLoss loss = new HybridLoss(ImageLossConfig.DEFAULT);
+        LossResult r = loss.compute(output(Tensor.constant(hidden()), Tensor.constant(features())), labels(), new int[] {0, 1}, BatchMode.llava(2), 1, true);
+        assertEquals(mse(hidden(), features(), new int[] {0, 1, 4, 5}, new int[] {0, 1, 2, 3}), r.imageLoss(), 1e-12);
+        assertEquals(r.textLoss(), r.total().item(), 0, "LLaVA mode: the total is the text loss alone");
+        assertEquals(0, r.imagePairs());
+    }
+
+    @Test
     void detachedTargetGetsNoGradientFromTheImageLoss() {
         for (boolean detach : new boolean[] {true, false}) {
             Tensor h = Tensor.leaf(hidden());
