@@ -12,6 +12,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * closure. Recording order is a topological order, so {@link #backward} simply replays the
  * closures in reverse. Outside a tape primitives only compute values (inference mode).
  *
+ * <p>Memory: the gradient of each intermediate tensor is freed as soon as it has been
+ * propagated (a {@link Backward} must not keep the array it is given). A tape made with
+ * {@link #record(boolean) record(true)} also frees the values of intermediate tensors once the
+ * backward pass is past them (all but the tensor back-propagated from), so a training step
+ * leaves only parameters, their gradients and that loss behind; read any other outputs before
+ * calling {@link #backward}.
+ *
  * <pre>{@code
  * try (Tape tape = Tape.record()) {
  *     Tensor loss = model.loss(batch);
@@ -22,18 +29,36 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Tape implements AutoCloseable {
     private static final ThreadLocal<Tape> ACTIVE = new ThreadLocal<>();
 
+    /** The gradient being propagated by a backward pass on this thread (see {@link #adopt}). */
+    private static final ThreadLocal<Tape> PROPAGATING = new ThreadLocal<>();
+
     private final Tape previous;
+    private final boolean releaseValues;
     private final List<Tensor> outputs = new ArrayList<>();
     private final List<Backward> backwards = new ArrayList<>();
+    /** Whether each output's value is an array the primitive allocated (safe to free). */
+    private final List<Boolean> owned = new ArrayList<>();
     private boolean closed;
+    private INDArray propagating;
+    private boolean adopted;
 
-    private Tape(Tape previous) {
+    private Tape(Tape previous, boolean releaseValues) {
         this.previous = previous;
+        this.releaseValues = releaseValues;
     }
 
     /** Starts recording on this thread; close the tape to stop. */
     public static Tape record() {
-        Tape tape = new Tape(ACTIVE.get());
+        return record(false);
+    }
+
+    /**
+     * Starts recording; with {@code releaseValues} the backward pass also frees the values of the
+     * intermediate tensors it has passed (see the class description): for training steps that
+     * only read the loss afterwards.
+     */
+    public static Tape record(boolean releaseValues) {
+        Tape tape = new Tape(ACTIVE.get(), releaseValues);
         ACTIVE.set(tape);
         return tape;
     }
@@ -61,6 +86,19 @@ public final class Tape implements AutoCloseable {
      * tape is recording and any input requires a gradient, records {@code backward}.
      */
     public static Tensor op(INDArray value, Backward backward, Tensor... inputs) {
+        return op(value, false, backward, inputs);
+    }
+
+    /**
+     * As {@link #op(INDArray, Backward, Tensor...)} for a primitive whose output {@code value} is
+     * an array it allocated itself (or a full reshape of one), shared with nothing else: a tape
+     * recording with {@code releaseValues} frees it once the backward pass is past it.
+     */
+    public static Tensor opOwned(INDArray value, Backward backward, Tensor... inputs) {
+        return op(value, true, backward, inputs);
+    }
+
+    private static Tensor op(INDArray value, boolean ownsValue, Backward backward, Tensor... inputs) {
         Tape tape = ACTIVE.get();
         if (tape == null || !anyRequiresGrad(inputs)) {
             return Tensor.constant(value);
@@ -68,6 +106,7 @@ public final class Tape implements AutoCloseable {
         Tensor out = Tensor.recorded(value);
         tape.outputs.add(out);
         tape.backwards.add(backward);
+        tape.owned.add(ownsValue);
         return out;
     }
 
@@ -107,16 +146,71 @@ public final class Tape implements AutoCloseable {
             throw new IllegalArgumentException("the output does not depend on anything that requires a gradient");
         }
         output.accumulateGrad(seed);
-        for (int i = backwards.size() - 1; i >= 0; i--) {
-            Tensor out = outputs.get(i);
-            INDArray g = out.grad();
-            if (g != null) {
-                backwards.get(i).apply(g);
-                out.zeroGrad();
+        Tape outer = PROPAGATING.get();
+        PROPAGATING.set(this);
+        try {
+            for (int i = backwards.size() - 1; i >= 0; i--) {
+                Tensor out = outputs.get(i);
+                INDArray g = out.grad();
+                if (g != null) {
+                    propagating = g;
+                    adopted = false;
+                    backwards.get(i).apply(g);
+                    out.zeroGrad();
+                    if (!adopted) {
+                        Buffers.release(g);
+                    }
+                    propagating = null;
+                }
+                // every consumer of this value has run its backward: only the caller could still want it
+                if (releaseValues && owned.get(i) && out != output) {
+                    Buffers.release(out.value());
+                }
             }
+        } finally {
+            propagating = null;
+            if (outer != null) {
+                PROPAGATING.set(outer);
+            } else {
+                PROPAGATING.remove();
+            }
+            outputs.clear();
+            backwards.clear();
+            owned.clear();
         }
-        outputs.clear();
-        backwards.clear();
+    }
+
+    /**
+     * Called by {@link Tensor} when {@code g} is about to become a tensor's gradient buffer:
+     * true if {@code g} is (a full reshape of) the gradient the running backward closure was
+     * given. The first such call takes it over (the tape then does not free it); later calls
+     * get false, as does any other array, and the tensor copies.
+     */
+    static boolean adopt(INDArray g) {
+        Tape tape = PROPAGATING.get();
+        if (tape == null || tape.propagating == null || !sharesBuffer(g, tape.propagating)) {
+            return false;
+        }
+        if (tape.adopted || g.isView() && !isFullReshape(g, tape.propagating)) {
+            return false;
+        }
+        tape.adopted = true;
+        return true;
+    }
+
+    /** Whether {@code g} shares memory with the gradient being propagated (so must not be freed or owned twice). */
+    static boolean isPropagating(INDArray g) {
+        Tape tape = PROPAGATING.get();
+        return tape != null && tape.propagating != null && sharesBuffer(g, tape.propagating);
+    }
+
+    private static boolean sharesBuffer(INDArray a, INDArray b) {
+        return a == b || a.data() == b.data() || a.data().originalDataBuffer() == b.data()
+                || (b.data().originalDataBuffer() != null && a.data().originalDataBuffer() == b.data().originalDataBuffer());
+    }
+
+    private static boolean isFullReshape(INDArray view, INDArray base) {
+        return view.length() == base.length() && Tensor.isWholeContiguous(view);
     }
 
     @Override
@@ -127,6 +221,7 @@ public final class Tape implements AutoCloseable {
         closed = true;
         outputs.clear();
         backwards.clear();
+        owned.clear();
         if (ACTIVE.get() == this) {
             if (previous != null) {
                 ACTIVE.set(previous);

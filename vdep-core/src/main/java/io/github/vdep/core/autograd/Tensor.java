@@ -79,6 +79,8 @@ public class Tensor {
     /**
      * Adds {@code g} into this tensor's gradient. The array is copied when it becomes the buffer,
      * so callers may pass views or arrays they will reuse. No-op when no gradient is required.
+     * (The gradient a backward closure was handed is the one exception: it becomes the buffer
+     * without a copy, since the tape would free it next.)
      */
     public void accumulateGrad(INDArray g) {
         if (!requiresGrad()) {
@@ -86,26 +88,51 @@ public class Tensor {
         }
         checkGradShape(g);
         if (grad == null) {
-            grad = g.dup('c');
+            grad = Tape.adopt(g) ? g : g.dup('c');
         } else {
             grad.addi(g);
         }
     }
 
     /**
-     * Like {@link #accumulateGrad} but takes ownership of {@code g} when it becomes the buffer:
-     * for freshly allocated arrays the caller does not keep.
+     * Like {@link #accumulateGrad} but takes ownership of {@code g}: for freshly allocated arrays
+     * the caller does not keep. It becomes the buffer when there is none (copied only if it is
+     * not a whole contiguous array), and is freed once added in otherwise.
      */
     public void accumulateGradOwned(INDArray g) {
+        boolean shared = Tape.isPropagating(g);
         if (!requiresGrad()) {
+            if (!shared) {
+                Buffers.release(g);
+            }
             return;
         }
         checkGradShape(g);
         if (grad == null) {
-            grad = (g.isView() || g.ordering() != 'c') ? g.dup('c') : g;
+            if (shared) {
+                // the closure handed over the gradient it was given: take it over, or copy
+                grad = Tape.adopt(g) ? g : g.dup('c');
+            } else if (isWholeContiguous(g)) {
+                grad = g;
+            } else {
+                grad = g.dup('c');
+                Buffers.release(g);
+            }
         } else {
             grad.addi(g);
+            if (!shared) {
+                Buffers.release(g);
+            }
         }
+    }
+
+    /** A row-major array covering its whole buffer (a fresh array, or a full reshape of one). */
+    static boolean isWholeContiguous(INDArray a) {
+        if (a.ordering() != 'c' || a.offset() != 0 || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a)) {
+            return false;
+        }
+        org.nd4j.linalg.api.buffer.DataBuffer base = a.data().originalDataBuffer();
+        return a.data().length() == a.length() && (base == null || base == a.data() || base.length() == a.length());
     }
 
     /**

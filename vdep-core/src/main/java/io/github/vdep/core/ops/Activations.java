@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -7,7 +8,10 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Elementwise activations with exact derivatives. */
+/**
+ * Elementwise activations with exact derivatives. Saved intermediates are freed at the end of
+ * the backward pass (or at once when no gradient is needed).
+ */
 final class Activations {
     private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
     private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2.0 * Math.PI);
@@ -21,10 +25,15 @@ final class Activations {
         INDArray v = x.value();
         INDArray cdf = Nd4j.exec(new Erf(v.mul(INV_SQRT2))).addi(1.0).muli(0.5);
         INDArray y = v.mul(cdf);
-        return Tape.op(y, g -> {
+        if (!Tape.needsGrad(x)) {
+            Buffers.release(cdf);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             // d/dx = Phi(x) + x phi(x)
             INDArray pdf = Transforms.exp(v.mul(v).muli(-0.5), false).muli(INV_SQRT_2PI);
             x.accumulateGradOwned(pdf.muli(v).addi(cdf).muli(g));
+            Buffers.release(cdf);
         }, x);
     }
 
@@ -33,10 +42,15 @@ final class Activations {
         INDArray v = x.value();
         INDArray s = Transforms.sigmoid(v.mul(QUICK_GELU_K), false);
         INDArray y = v.mul(s);
-        return Tape.op(y, g -> {
+        if (!Tape.needsGrad(x)) {
+            Buffers.release(s);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             // s + 1.702 x s (1 - s)
             INDArray d = s.rsub(1.0).muli(s).muli(v).muli(QUICK_GELU_K).addi(s);
             x.accumulateGradOwned(d.muli(g));
+            Buffers.release(s);
         }, x);
     }
 
@@ -45,23 +59,37 @@ final class Activations {
         INDArray v = x.value();
         INDArray s = Transforms.sigmoid(v, true);
         INDArray y = v.mul(s);
-        return Tape.op(y, g -> x.accumulateGradOwned(siluGrad(v, s).muli(g)), x);
+        if (!Tape.needsGrad(x)) {
+            Buffers.release(s);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
+            x.accumulateGradOwned(siluGrad(v, s).muli(g));
+            Buffers.release(s);
+        }, x);
     }
 
-    /** SwiGLU gate of LLaMA's MLP: silu(gate) * up, fused so the intermediate is not recorded. */
+    /**
+     * SwiGLU gate of LLaMA's MLP: silu(gate) * up, fused so the intermediate is not recorded.
+     * Only sigmoid(gate) is kept for the backward pass (silu(gate) is recomputed from it).
+     */
     static Tensor swiglu(Tensor gate, Tensor up) {
         Shapes.require(java.util.Arrays.equals(gate.shape(), up.shape()), "swiglu: gate " + Shapes.str(gate.shape()) + " and up " + Shapes.str(up.shape()) + " differ");
         INDArray gv = gate.value();
         INDArray s = Transforms.sigmoid(gv, true);
-        INDArray act = gv.mul(s);
-        INDArray y = act.mul(up.value());
-        return Tape.op(y, g -> {
+        INDArray y = gv.mul(s).muli(up.value());
+        if (!Tape.needsGrad(gate, up)) {
+            Buffers.release(s);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             if (up.requiresGrad()) {
-                up.accumulateGradOwned(act.mul(g));
+                up.accumulateGradOwned(gv.mul(s).muli(g));
             }
             if (gate.requiresGrad()) {
                 gate.accumulateGradOwned(siluGrad(gv, s).muli(up.value()).muli(g));
             }
+            Buffers.release(s);
         }, gate, up);
     }
 

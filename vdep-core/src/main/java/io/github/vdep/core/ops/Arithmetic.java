@@ -20,10 +20,14 @@ final class Arithmetic {
             y = a.value().add(b.value());
             Shapes.require(Arrays.equals(y.shape(), a.shape()), "add: " + Shapes.str(b.shape()) + " does not broadcast to " + Shapes.str(a.shape()));
         }
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             a.accumulateGrad(g);
             if (b.requiresGrad()) {
-                b.accumulateGradOwned(Shapes.reduceTo(g, b.shape()).dup('c'));
+                if (Arrays.equals(g.shape(), b.shape())) {
+                    b.accumulateGrad(g);
+                } else {
+                    b.accumulateGradOwned(Shapes.reduceTo(g, b.shape()));
+                }
             }
         }, a, b);
     }
@@ -32,7 +36,7 @@ final class Arithmetic {
     static Tensor mul(Tensor a, Tensor b) {
         Shapes.require(Arrays.equals(a.shape(), b.shape()), "mul: shapes " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()) + " differ");
         INDArray y = a.value().mul(b.value());
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             if (a.requiresGrad()) {
                 a.accumulateGradOwned(g.mul(b.value()));
             }
@@ -45,13 +49,13 @@ final class Arithmetic {
     /** s * x for a constant s. */
     static Tensor scale(Tensor x, double s) {
         INDArray y = x.value().mul(s);
-        return Tape.op(y, g -> x.accumulateGradOwned(g.mul(s)), x);
+        return Tape.opOwned(y, g -> x.accumulateGradOwned(g.mul(s)), x);
     }
 
     /** Sum of all elements, as a scalar of shape [1]. */
     static Tensor sum(Tensor x) {
         INDArray y = x.value().sum().reshape(1);
-        return Tape.op(y, g -> x.accumulateGradOwned(x.value().ulike().assign(g.getDouble(0))), x);
+        return Tape.opOwned(y, g -> x.accumulateGradOwned(x.value().ulike().assign(g.getDouble(0))), x);
     }
 
     private static void checkBroadcast(long[] a, long[] b) {

@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import java.util.function.Consumer;
@@ -44,16 +45,28 @@ final class AttentionOp {
         INDArray scores = Nd4j.matmul(qg, kv, false, true, false);
         scores.muli(scale);
         if (causal || keyMask != null) {
-            scores.addi(mask(causal, keyMask, b, rep, t, s, scores.dataType()));
+            INDArray mask = mask(causal, keyMask, b, rep, t, s, scores.dataType());
+            scores.addi(mask);
+            if (keyMask != null) {
+                Buffers.release(mask); // causal-only masks are cached
+            }
         }
-        INDArray scores2 = scores.reshape('c', b * hkv * m, s);
-        INDArray probs2 = Nd4j.exec(new SoftMax(scores2, scores2.ulike(), 1))[0];
-        INDArray probs = probs2.reshape('c', b, hkv, m, s);
+        // softmax in place: the scores are not needed afterwards
+        INDArray probs2 = scores.reshape('c', b * hkv * m, s);
+        Nd4j.exec(new SoftMax(probs2, probs2, 1));
+        INDArray probs = scores;
         if (probsSink != null) {
             probsSink.accept(probs.reshape('c', b, h, t, s));
         }
         INDArray y = Nd4j.matmul(probs, vv).reshape('c', b, h, t, d);
-        return Tape.op(y, g -> {
+        boolean keepProbs = probsSink != null;
+        if (!Tape.needsGrad(q, k, v)) {
+            if (!keepProbs) {
+                Buffers.release(probs);
+            }
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             INDArray gg = g.reshape('c', b, hkv, m, d);
             if (v.requiresGrad()) {
                 v.accumulateGradOwned(Nd4j.matmul(probs, gg, true, false, false));
@@ -61,20 +74,48 @@ final class AttentionOp {
             if (q.requiresGrad() || k.requiresGrad()) {
                 INDArray dp = Nd4j.matmul(gg, vv, false, true, false);
                 INDArray dp2 = dp.reshape('c', b * hkv * m, s);
-                INDArray rowDot = dp2.mul(probs2).sum(true, 1);
+                INDArray prod = dp2.mul(probs2);
+                INDArray rowDot = prod.sum(true, 1);
+                Buffers.release(prod);
                 INDArray ds = dp2.subiColumnVector(rowDot).muli(probs2).muli(scale).reshape('c', b, hkv, m, s);
+                Buffers.release(rowDot);
+                if (!keepProbs) {
+                    Buffers.release(probs);
+                }
                 if (q.requiresGrad()) {
                     q.accumulateGradOwned(Nd4j.matmul(ds, kv).reshape('c', b, h, t, d));
                 }
                 if (k.requiresGrad()) {
                     k.accumulateGradOwned(Nd4j.matmul(ds, qg, true, false, false));
                 }
+                Buffers.release(dp);
+            } else if (!keepProbs) {
+                Buffers.release(probs);
             }
         }, q, k, v);
     }
 
+    /** Causal masks by (rep, T, S, dtype): the same for every layer and step. */
+    private static final java.util.Map<String, INDArray> CAUSAL_MASKS = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Additive mask [B or 1, 1, rep*T, S]: 0 where a query may attend, MASKED elsewhere. */
     private static INDArray mask(boolean causal, INDArray keyMask, long b, long rep, long t, long s, org.nd4j.linalg.api.buffer.DataType dtype) {
+        if (keyMask == null) {
+            String key = rep + "x" + t + "x" + s + dtype;
+            INDArray cached = CAUSAL_MASKS.get(key);
+            if (cached == null) {
+                if (CAUSAL_MASKS.size() > 32) {
+                    CAUSAL_MASKS.clear(); // bounded: decoding with a growing cache makes one per length
+                }
+                cached = buildMask(true, null, b, rep, t, s, dtype);
+                CAUSAL_MASKS.put(key, cached);
+            }
+            return cached;
+        }
+        return buildMask(causal, keyMask, b, rep, t, s, dtype);
+    }
+
+    private static INDArray buildMask(boolean causal, INDArray keyMask, long b, long rep, long t, long s, org.nd4j.linalg.api.buffer.DataType dtype) {
         int mb = keyMask == null ? 1 : (int) b;
         int m = (int) (rep * t);
         float[] data = new float[(int) (mb * (long) m * s)];

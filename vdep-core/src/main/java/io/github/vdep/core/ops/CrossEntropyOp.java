@@ -1,7 +1,9 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -32,31 +34,98 @@ final class CrossEntropyOp {
         INDArray max = l2.max(true, 1);
         INDArray e = Transforms.exp(l2.subColumnVector(max), false);
         INDArray sum = e.sum(true, 1);
-        double[] lse = Transforms.log(sum, true).addi(max).toDoubleVector();
+        INDArray lseArray = Transforms.log(sum, true).addi(max);
+        double[] lse = lseArray.toDoubleVector();
+        Buffers.release(lseArray, max);
         double total = 0;
+        double[] picked = picked(l2, targets, ignoreIndex);
         for (int i = 0; i < n; i++) {
             if (targets[i] != ignoreIndex) {
-                total += lse[i] - l2.getDouble(i, targets[i]);
+                total += lse[i] - picked[i];
             }
         }
         double loss = count == 0 ? 0.0 : total / norm;
         INDArray y = Nd4j.scalar(logits.dataType(), loss).reshape(1);
         final int supervised = count;
-        return Tape.op(y, g -> {
+        if (!Tape.needsGrad(logits)) {
+            Buffers.release(e, sum);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             if (supervised == 0) {
+                Buffers.release(e, sum);
                 return;
             }
             double scale = g.getDouble(0) / norm;
             // softmax - onehot on supervised rows, zero elsewhere
             INDArray p = e.diviColumnVector(sum);
-            INDArray rowScale = Nd4j.create(logits.dataType(), n, 1);
+            double[] scales = new double[(int) n];
             for (int i = 0; i < n; i++) {
                 if (targets[i] != ignoreIndex) {
-                    p.putScalar(i, targets[i], p.getDouble(i, targets[i]) - 1.0);
-                    rowScale.putScalar(i, 0, scale);
+                    scales[i] = scale;
                 }
             }
+            subtractOneAtTargets(p, targets, ignoreIndex);
+            INDArray rowScale = Nd4j.createFromArray(scales).reshape(n, 1).castTo(logits.dataType());
             logits.accumulateGradOwned(p.muliColumnVector(rowScale).reshape('c', logits.shape()));
+            Buffers.release(rowScale, sum);
         }, logits);
+    }
+
+    /** logits[i, targets[i]] for supervised rows (0 elsewhere), read in one pass. */
+    private static double[] picked(INDArray l2, int[] targets, int ignoreIndex) {
+        int n = targets.length;
+        long vocab = l2.size(1);
+        double[] out = new double[n];
+        if (Shapes.isWhole(l2) && l2.dataType() == DataType.FLOAT) {
+            java.nio.FloatBuffer b = l2.data().asNioFloat();
+            for (int i = 0; i < n; i++) {
+                if (targets[i] != ignoreIndex) {
+                    out[i] = b.get((int) (i * vocab + targets[i]));
+                }
+            }
+        } else if (Shapes.isWhole(l2) && l2.dataType() == DataType.DOUBLE) {
+            java.nio.DoubleBuffer b = l2.data().asNioDouble();
+            for (int i = 0; i < n; i++) {
+                if (targets[i] != ignoreIndex) {
+                    out[i] = b.get((int) (i * vocab + targets[i]));
+                }
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                if (targets[i] != ignoreIndex) {
+                    out[i] = l2.getDouble(i, targets[i]);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** p[i, targets[i]] -= 1 on supervised rows. */
+    private static void subtractOneAtTargets(INDArray p, int[] targets, int ignoreIndex) {
+        long vocab = p.size(1);
+        if (Shapes.isWhole(p) && p.dataType() == DataType.FLOAT && p.length() <= Integer.MAX_VALUE) {
+            java.nio.FloatBuffer b = p.data().asNioFloat();
+            for (int i = 0; i < targets.length; i++) {
+                if (targets[i] != ignoreIndex) {
+                    int k = (int) (i * vocab + targets[i]);
+                    b.put(k, b.get(k) - 1f);
+                }
+            }
+        } else if (Shapes.isWhole(p) && p.dataType() == DataType.DOUBLE && p.length() <= Integer.MAX_VALUE) {
+            java.nio.DoubleBuffer b = p.data().asNioDouble();
+            for (int i = 0; i < targets.length; i++) {
+                if (targets[i] != ignoreIndex) {
+                    int k = (int) (i * vocab + targets[i]);
+                    b.put(k, b.get(k) - 1.0);
+                }
+            }
+        } else {
+            for (int i = 0; i < targets.length; i++) {
+                if (targets[i] != ignoreIndex) {
+                    p.putScalar(i, targets[i], p.getDouble(i, targets[i]) - 1.0);
+                }
+            }
+        }
     }
 }

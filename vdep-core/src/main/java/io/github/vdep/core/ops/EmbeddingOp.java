@@ -25,7 +25,7 @@ final class EmbeddingOp {
         System.arraycopy(ids.shape(), 0, shape, 0, ids.rank());
         shape[ids.rank()] = dim;
         INDArray y = rows.reshape('c', shape);
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             if (table.requiresGrad()) {
                 RowOps.scatterAdd(table.gradBuffer(), idx, Shapes.rows(g));
             }

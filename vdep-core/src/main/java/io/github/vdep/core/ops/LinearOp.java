@@ -7,8 +7,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * y = x W^T + b over the last dimension, with W in PyTorch layout [out, in]. Uses gemm with
- * transpose flags (no transposed copies); weight and bias gradients are accumulated in place
- * and skipped entirely for frozen parameters.
+ * transpose flags (no transposed copies); input, weight and bias gradients are accumulated in
+ * place where a buffer exists (gemm with beta = 1), and skipped entirely for frozen parameters.
  */
 final class LinearOp {
     private LinearOp() {
@@ -28,10 +28,16 @@ final class LinearOp {
         }
         long[] outShape = Shapes.withLast(x.shape(), out);
         INDArray y = y2.reshape('c', outShape);
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             INDArray g2 = Shapes.rows(g);
             if (x.requiresGrad()) {
-                x.accumulateGradOwned(Nd4j.gemm(g2, w.value(), false, false).reshape('c', x.shape()));
+                INDArray xg = x.grad();
+                if (xg != null && Shapes.isWhole(xg)) {
+                    // e.g. a residual stream that already holds the other branch's gradient
+                    Nd4j.gemm(g2, w.value(), Shapes.rows(xg), false, false, 1.0, 1.0);
+                } else {
+                    x.accumulateGradOwned(Nd4j.gemm(g2, w.value(), false, false).reshape('c', x.shape()));
+                }
             }
             if (w.requiresGrad()) {
                 if (w.grad() == null) {

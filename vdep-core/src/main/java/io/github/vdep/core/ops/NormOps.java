@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,27 +11,42 @@ final class NormOps {
     private NormOps() {
     }
 
-    /** y = w * x / sqrt(mean(x^2) + eps), as Hugging Face's LlamaRMSNorm. */
+    /**
+     * y = w * x / sqrt(mean(x^2) + eps), as Hugging Face's LlamaRMSNorm. Only the per-row scale
+     * is kept for the backward pass (the normalised input is recomputed from the input).
+     */
     static Tensor rmsNorm(Tensor x, Tensor w, double eps) {
         long c = x.size(x.rank() - 1);
         Shapes.require(w.rank() == 1 && w.size(0) == c, "rmsNorm: weight " + Shapes.str(w.shape()) + " does not match input " + Shapes.str(x.shape()));
         INDArray x2 = Shapes.rows(x.value());
         // r = 1 / sqrt(mean(x^2) + eps), one per row
-        INDArray r = x2.mul(x2).mean(true, 1).addi(eps);
+        INDArray sq = x2.mul(x2);
+        INDArray r = sq.mean(true, 1).addi(eps);
+        Buffers.release(sq);
         Transforms.sqrt(r, false).rdivi(1.0);
-        INDArray xhat = x2.mulColumnVector(r);
-        INDArray y = xhat.mulRowVector(w.value()).reshape('c', x.shape());
-        return Tape.op(y, g -> {
+        INDArray y = x2.mulColumnVector(r).muliRowVector(w.value()).reshape('c', x.shape());
+        if (!Tape.needsGrad(x, w)) {
+            Buffers.release(r);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             INDArray g2 = Shapes.rows(g);
+            INDArray xhat = x2.mulColumnVector(r);
             if (w.requiresGrad()) {
-                w.accumulateGradOwned(g2.mul(xhat).sum(0));
+                INDArray gx = g2.mul(xhat);
+                w.accumulateGradOwned(gx.sum(0));
+                Buffers.release(gx);
             }
             if (x.requiresGrad()) {
                 INDArray gh = g2.mulRowVector(w.value());
-                INDArray dot = gh.mul(xhat).mean(true, 1);
-                INDArray dx = gh.subi(xhat.mulColumnVector(dot)).muliColumnVector(r);
+                INDArray ghx = gh.mul(xhat);
+                INDArray dot = ghx.mean(true, 1);
+                Buffers.release(ghx);
+                INDArray dx = gh.subi(xhat.muliColumnVector(dot)).muliColumnVector(r);
+                Buffers.release(dot);
                 x.accumulateGradOwned(dx.reshape('c', x.shape()));
             }
+            Buffers.release(xhat, r);
         }, x, w);
     }
 
@@ -42,14 +58,23 @@ final class NormOps {
         INDArray x2 = Shapes.rows(x.value());
         INDArray mu = x2.mean(true, 1);
         INDArray xc = x2.subColumnVector(mu);
-        INDArray rstd = xc.mul(xc).mean(true, 1).addi(eps);
+        Buffers.release(mu);
+        INDArray sq = xc.mul(xc);
+        INDArray rstd = sq.mean(true, 1).addi(eps);
+        Buffers.release(sq);
         Transforms.sqrt(rstd, false).rdivi(1.0);
         INDArray xhat = xc.muliColumnVector(rstd);
         INDArray y = xhat.mulRowVector(w.value()).addiRowVector(b.value()).reshape('c', x.shape());
-        return Tape.op(y, g -> {
+        if (!Tape.needsGrad(x, w, b)) {
+            Buffers.release(xhat, rstd);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             INDArray g2 = Shapes.rows(g);
             if (w.requiresGrad()) {
-                w.accumulateGradOwned(g2.mul(xhat).sum(0));
+                INDArray gx = g2.mul(xhat);
+                w.accumulateGradOwned(gx.sum(0));
+                Buffers.release(gx);
             }
             if (b.requiresGrad()) {
                 b.accumulateGradOwned(g2.sum(0));
@@ -57,10 +82,14 @@ final class NormOps {
             if (x.requiresGrad()) {
                 INDArray gh = g2.mulRowVector(w.value());
                 INDArray meanG = gh.mean(true, 1);
-                INDArray meanGx = gh.mul(xhat).mean(true, 1);
-                INDArray dx = gh.subiColumnVector(meanG).subi(xhat.mulColumnVector(meanGx)).muliColumnVector(rstd);
+                INDArray ghx = gh.mul(xhat);
+                INDArray meanGx = ghx.mean(true, 1);
+                Buffers.release(ghx);
+                INDArray dx = gh.subiColumnVector(meanG).subi(xhat.muliColumnVector(meanGx)).muliColumnVector(rstd);
+                Buffers.release(meanG, meanGx);
                 x.accumulateGradOwned(dx.reshape('c', x.shape()));
             }
+            Buffers.release(xhat, rstd);
         }, x, w, b);
     }
 }

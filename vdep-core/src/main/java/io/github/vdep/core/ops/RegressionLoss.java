@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import java.util.Arrays;
@@ -48,7 +49,12 @@ public enum RegressionLoss {
         INDArray diff = pred.value().sub(target.value());
         long n = diff.length();
         return switch (this) {
-            case MSE -> elementwise(pred, target, diff.mul(diff).sumNumber().doubleValue() / n, diff.mul(2.0 / n));
+            case MSE -> {
+                INDArray sq = diff.mul(diff);
+                double loss = sq.sumNumber().doubleValue() / n;
+                Buffers.release(sq);
+                yield elementwise(pred, target, loss, diff.muli(2.0 / n));
+            }
             case L1 -> elementwise(pred, target, Transforms.abs(diff, true).sumNumber().doubleValue() / n, Transforms.sign(diff, true).divi(n));
             case SMOOTH_L1 -> smoothL1(pred, target, diff);
             case COSINE -> cosine(pred, target);
@@ -58,8 +64,13 @@ public enum RegressionLoss {
     /** A loss whose gradient with respect to pred is {@code dPred} (and minus that for the target). */
     private static Tensor elementwise(Tensor pred, Tensor target, double loss, INDArray dPred) {
         INDArray y = Nd4j.scalar(pred.dataType(), loss).reshape(1);
-        return Tape.op(y, g -> {
+        if (!Tape.needsGrad(pred, target)) {
+            Buffers.release(dPred);
+            return Tensor.constant(y);
+        }
+        return Tape.opOwned(y, g -> {
             INDArray d = dPred.mul(g.getDouble(0));
+            Buffers.release(dPred);
             if (target.requiresGrad()) {
                 target.accumulateGradOwned(d.neg());
             }

@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,10 +23,15 @@ final class RotaryOp {
         long d = x.size(3);
         Shapes.require(d % 2 == 0, "rope: head dim " + d + " is odd");
         INDArray v = x.value();
-        INDArray y = v.mul(cos).addi(rotateHalf(v, d, false).muli(sin));
-        return Tape.op(y, g -> {
+        INDArray rotated = rotateHalf(v, d, false).muli(sin);
+        INDArray y = v.mul(cos).addi(rotated);
+        Buffers.release(rotated);
+        return Tape.opOwned(y, g -> {
             INDArray gs = g.mul(sin);
-            x.accumulateGradOwned(g.mul(cos).addi(rotateHalf(gs, d, true)));
+            INDArray back = rotateHalf(gs, d, true);
+            Buffers.release(gs);
+            x.accumulateGradOwned(g.mul(cos).addi(back));
+            Buffers.release(back);
         }, x);
     }
 
@@ -35,6 +41,10 @@ final class RotaryOp {
         INDArrayIndex[] second = ShapeOps.indices(4, 3, d / 2, d);
         INDArray x1 = x.get(first);
         INDArray x2 = x.get(second);
-        return transpose ? Nd4j.concat(3, x2.dup('c'), x1.neg()) : Nd4j.concat(3, x2.neg(), x1.dup('c'));
+        INDArray a = transpose ? x2.dup('c') : x2.neg();
+        INDArray b = transpose ? x1.neg() : x1.dup('c');
+        INDArray out = Nd4j.concat(3, a, b);
+        Buffers.release(a, b);
+        return out;
     }
 }

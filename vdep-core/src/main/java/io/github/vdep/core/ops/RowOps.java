@@ -97,7 +97,7 @@ final class RowOps {
         Shapes.require(x.rank() == 2, "gatherRows: needs a matrix, got " + Shapes.str(x.shape()));
         checkRows("gatherRows", rows, x.size(0));
         INDArray y = Nd4j.pullRows(x.value(), 1, rows);
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             if (x.requiresGrad()) {
                 INDArray dx = x.value().ulike().assign(0);
                 scatterAdd(dx, rows, g);
@@ -120,7 +120,7 @@ final class RowOps {
         if (rows.length > 0) {
             scatterUpdate(y, rows, src.value().castTo(y.dataType()).dup('c'));
         }
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             if (base.requiresGrad()) {
                 INDArray db = g.dup('c');
                 if (rows.length > 0) {

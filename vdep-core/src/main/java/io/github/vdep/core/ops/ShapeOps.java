@@ -7,7 +7,10 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** Reshape, permute, slice and concatenate; outputs are contiguous row-major arrays. */
+/**
+ * Reshape, permute, slice and concatenate; outputs are contiguous row-major arrays. A reshape
+ * shares its input's memory (it is not an owned value); the others allocate.
+ */
 final class ShapeOps {
     private ShapeOps() {
     }
@@ -25,7 +28,7 @@ final class ShapeOps {
         for (int i = 0; i < dims.length; i++) {
             inverse[dims[i]] = i;
         }
-        return Tape.op(y, g -> x.accumulateGradOwned(g.permute(inverse).dup('c')), x);
+        return Tape.opOwned(y, g -> x.accumulateGradOwned(g.permute(inverse).dup('c')), x);
     }
 
     /** x[..., from:to, ...] along {@code axis}. */
@@ -35,7 +38,7 @@ final class ShapeOps {
                 "slice: [" + from + ", " + to + ") on axis " + axis + " of " + Shapes.str(x.shape()));
         INDArrayIndex[] idx = indices(x.rank(), ax, from, to);
         INDArray y = x.value().get(idx).dup('c');
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             INDArray dx = x.value().ulike().assign(0);
             dx.get(idx).assign(g);
             x.accumulateGradOwned(dx);
@@ -50,7 +53,7 @@ final class ShapeOps {
             values[i] = xs[i].value();
         }
         INDArray y = Nd4j.concat(ax, values);
-        return Tape.op(y, g -> {
+        return Tape.opOwned(y, g -> {
             long offset = 0;
             for (Tensor t : xs) {
                 long len = t.size(ax);

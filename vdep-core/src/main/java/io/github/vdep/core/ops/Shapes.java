@@ -14,6 +14,15 @@ final class Shapes {
         return x.reshape('c', x.length() / last, last);
     }
 
+    /** A row-major array with default strides covering its whole buffer (reshapes of it are views of the same memory). */
+    static boolean isWhole(INDArray a) {
+        if (a.ordering() != 'c' || a.offset() != 0 || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a)) {
+            return false;
+        }
+        org.nd4j.linalg.api.buffer.DataBuffer base = a.data().originalDataBuffer();
+        return a.data().length() == a.length() && (base == null || base == a.data() || base.length() == a.length());
+    }
+
     /** {@code shape} with its last dimension replaced. */
     static long[] withLast(long[] shape, long last) {
         long[] s = shape.clone();

@@ -7,7 +7,8 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * AdamW with decoupled weight decay, as {@code torch.optim.AdamW}: p -= lr * wd * p, then the
@@ -23,6 +24,7 @@ public final class AdamW implements Optimizer {
     private final Map<String, INDArray> m = new LinkedHashMap<>();
     private final Map<String, INDArray> v = new LinkedHashMap<>();
     private final Map<String, Long> steps = new LinkedHashMap<>();
+    private final Map<DataType, INDArray> scratch = new java.util.EnumMap<>(DataType.class);
 
     /** @param params the trainable parameters by name */
     public AdamW(Map<String, Parameter> params, double beta1, double beta2, double eps, double weightDecay) {
@@ -49,14 +51,34 @@ public final class AdamW implements Optimizer {
             if (weightDecay != 0 && w.rank() >= 2) {
                 w.muli(1.0 - lr * weightDecay);
             }
-            mt.muli(beta1).addi(g.mul(1.0 - beta1));
-            vt.muli(beta2).addi(g.mul(g).muli(1.0 - beta2));
+            // all in place, through one scratch buffer reused across parameters and steps
+            INDArray s = scratch(w);
+            mt.muli(beta1).addi(g.mul(1.0 - beta1, s));
+            vt.muli(beta2).addi(g.mul(g, s).muli(1.0 - beta2));
             double bc1 = 1.0 - Math.pow(beta1, t);
             double bc2 = 1.0 - Math.pow(beta2, t);
             // denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom
-            INDArray denom = Transforms.sqrt(vt, true).divi(Math.sqrt(bc2)).addi(eps);
-            w.subi(mt.div(denom).muli(lr / bc1));
+            Nd4j.exec(new Sqrt(vt, s));
+            s.divi(Math.sqrt(bc2)).addi(eps);
+            w.subi(s.rdivi(mt).muli(lr / bc1));
         }
+    }
+
+    /** A scratch array shaped like {@code like}: a view of one flat buffer per data type. */
+    private INDArray scratch(INDArray like) {
+        INDArray flat = scratch.get(like.dataType());
+        if (flat == null || flat.length() < like.length()) {
+            long max = like.length();
+            for (Parameter p : params.values()) {
+                if (p.dataType() == like.dataType()) {
+                    max = Math.max(max, p.value().length());
+                }
+            }
+            flat = Nd4j.createUninitialized(like.dataType(), max);
+            scratch.put(like.dataType(), flat);
+        }
+        INDArray part = flat.length() == like.length() ? flat : flat.get(NDArrayIndex.interval(0, like.length()));
+        return part.reshape('c', like.shape());
     }
 
     @Override

@@ -131,12 +131,13 @@ public final class Trainer {
             BatchMode m = modes.modeFor(step, batch.size(), (step - 1) * (long) config.batchSize() * config.gradAccum() + (long) micro * batch.size());
             String label = m.kind().label();
             mode = mode == null || mode.equals(label) ? label : "mixed";
-            try (Tape tape = Tape.record()) {
+            // record(true): the backward pass frees the step's intermediate values as it goes (read them before it)
+            try (Tape tape = Tape.record(true)) {
                 LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), true);
                 LossResult r = loss.compute(out, batch.labels(), batch.imageSample(), m, alpha, config.monitorImageLoss());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
-                tape.backward(total);
                 lossSum += r.total().item();
+                tape.backward(total);
                 textSum += r.textLoss();
                 if (r.imageLoss() != null) {
                     imageSum += r.imageLoss();
