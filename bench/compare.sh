@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs `vdep bench` (Java) and bench/torch_bench.py (PyTorch) back to back on this machine and
+# prints, per case, the median step times, the median of the per-repetition Java/PyTorch ratios,
+# MFU and peak RSS. Every raw result is kept as JSON Lines under bench/results/.
+#
+#   bench/compare.sh                        # all cases: tiny+small x vdep+llava x pretrain+finetune
+#   bench/compare.sh --preset tiny --mode vdep --stage finetune --reps 5
+#
+# Options: --preset P, --mode M, --stage S (each repeatable; default all), --reps R (default 3),
+# --steps N (default 10), --warmup W (default 3), --threads T (default: all cores; sets
+# OMP_NUM_THREADS / OPENBLAS_NUM_THREADS for Java and torch.set_num_threads for PyTorch),
+# --out FILE (default bench/results/compare-<time>.jsonl).
+# Build first: mvn -q -B -DskipTests package. Java options: VDEP_JAVA_OPTS (see ./vdep).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+python="${VDEP_BENCH_PYTHON:-/usr/bin/python3}"
+
+presets=() modes=() stages=()
+reps=3 steps=10 warmup=3 threads="$(nproc)" out=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --preset) presets+=("$2"); shift 2 ;;
+    --mode) modes+=("$2"); shift 2 ;;
+    --stage) stages+=("$2"); shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    --steps) steps="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ ${#presets[@]} -gt 0 ]] || presets=(tiny small)
+[[ ${#modes[@]} -gt 0 ]] || modes=(vdep llava)
+[[ ${#stages[@]} -gt 0 ]] || stages=(pretrain finetune)
+if [[ ! -f "$root/vdep-examples/target/vdep.jar" ]]; then
+  echo "compare.sh: build first: mvn -q -B -DskipTests package" >&2
+  exit 2
+fi
+mkdir -p "$here/results"
+[[ -n "$out" ]] || out="$here/results/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+: > "$out"
+
+export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
+echo "# $(date -u) $(uname -n): $threads threads, $reps reps x $steps steps (+$warmup warm-up); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+run_java() { "$root/vdep" bench --json --preset "$1" --mode "$2" --stage "$3" --steps "$steps" --warmup "$warmup" 2>/dev/null | tail -n 1; }
+run_torch() { "$python" "$here/torch_bench.py" --json --preset "$1" --mode "$2" --stage "$3" --steps "$steps" --warmup "$warmup" --threads "$threads" | tail -n 1; }
+for p in "${presets[@]}"; do
+  for m in "${modes[@]}"; do
+    for s in "${stages[@]}"; do
+      for ((r = 1; r <= reps; r++)); do
+        # alternate which side goes first so drift in machine load does not favour one
+        if (( r % 2 == 1 )); then
+          j="$(run_java "$p" "$m" "$s")"; t="$(run_torch "$p" "$m" "$s")"
+        else
+          t="$(run_torch "$p" "$m" "$s")"; j="$(run_java "$p" "$m" "$s")"
+        fi
+        printf '{"rep": %d, "load": "%s", "java": %s, "pytorch": %s}\n' "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$j" "$t" >> "$out"
+        echo "# $p $m $s rep $r done" >&2
+      done
+    done
+  done
+done
+"$python" "$here/summarize.py" "$out"
+echo "# raw results: $out" >&2

@@ -1,0 +1,377 @@
+#!/usr/bin/python3
+"""PyTorch peer of `vdep bench`: the same LLaVA-style model, preset, batch, loss, optimizer and
+stage, timed the same way (median of timed optimizer steps after warm-up steps).
+
+Run with Debian's python3-torch (OpenBLAS):  /usr/bin/python3 bench/torch_bench.py --preset tiny --json
+
+The architecture is written out by hand, as vdep implements it:
+  * CLIP-style ViT: patch conv (no bias), class + learned position embeddings, pre_layrnorm,
+    pre-LN encoder layers (q/k/v/out with bias, softmax attention, fc1 -> quick_gelu -> fc2);
+    features of the penultimate layer (LLaVA's vision_feature_layer -2, the last layer is not
+    run), CLS dropped. Frozen.
+  * mlp2x_gelu projector: Linear(w, H) -> exact GELU -> Linear(H, H).
+  * LLaMA: RMSNorm (eps 1e-5), rotary embeddings (rotate-half, theta 1e4), grouped-query causal
+    attention (no bias; the query heads of a KV group share one batched matmul, as vdep does),
+    SwiGLU MLP, final norm, untied LM head.
+  * loss: shifted text cross-entropy (mean over supervised tokens) plus, in vdep mode, alpha (1)
+    times the MSE between the final-norm hidden state at position p-1 and the detached projected
+    image embedding at p, over every image position.
+  * step: forward, backward, clip_grad_norm_(1.0), AdamW (betas 0.9/0.999, eps 1e-8, no weight
+    decay; lr 1e-3 pretrain, 2e-5 finetune), zero_grad(set_to_none=True).
+  * stages: pretrain trains the projector, finetune the projector and the LLM.
+FLOPs are counted with the same formula as vdep's FlopCount (matmuls only).
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+
+
+def _threads_from_argv(default):
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return default
+
+
+# OpenBLAS (Debian's libblas.so.3) reads its thread count when torch loads it; torch.set_num_threads
+# only sets the intra-op (OpenMP) pool. Fix both before the import, as ND4J is configured.
+_THREADS = _threads_from_argv(os.environ.get("VDEP_BENCH_THREADS", str(os.cpu_count() or 1)))
+os.environ["OPENBLAS_NUM_THREADS"] = _THREADS
+os.environ["OMP_NUM_THREADS"] = _THREADS
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+PRESETS = {
+    # name: image, patch, vision width, vision layers, vision heads, vision mlp,
+    #       hidden, layers, heads, kv heads, intermediate, vocab, batch, seq
+    "tiny": dict(image=64, patch=8, vw=128, vlayers=4, vheads=4, vmlp=512,
+                 hidden=256, layers=4, heads=8, kv=4, inter=688, vocab=4096, batch=8, seq=128),
+    "small": dict(image=224, patch=16, vw=384, vlayers=6, vheads=6, vmlp=1536,
+                  hidden=768, layers=8, heads=12, kv=4, inter=2048, vocab=8192, batch=4, seq=256),
+}
+FEATURE_LAYER = -2
+BOS = 1
+
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+class ClipLayer(nn.Module):
+    def __init__(self, w, heads, mlp):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(w, w)
+        self.k = nn.Linear(w, w)
+        self.v = nn.Linear(w, w)
+        self.o = nn.Linear(w, w)
+        self.ln1 = nn.LayerNorm(w, eps=1e-5)
+        self.ln2 = nn.LayerNorm(w, eps=1e-5)
+        self.fc1 = nn.Linear(w, mlp)
+        self.fc2 = nn.Linear(mlp, w)
+
+    def forward(self, x):
+        b, t, w = x.shape
+        hd = w // self.heads
+        h = self.ln1(x)
+        q = self.q(h).view(b, t, self.heads, hd).transpose(1, 2)
+        k = self.k(h).view(b, t, self.heads, hd).transpose(1, 2)
+        v = self.v(h).view(b, t, self.heads, hd).transpose(1, 2)
+        p = torch.softmax((q @ k.transpose(-1, -2)) * hd ** -0.5, dim=-1)
+        a = (p @ v).transpose(1, 2).reshape(b, t, w)
+        x = x + self.o(a)
+        return x + self.fc2(quick_gelu(self.fc1(self.ln2(x))))
+
+
+class ClipVision(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        w = c["vw"]
+        self.patch = nn.Conv2d(3, w, c["patch"], stride=c["patch"], bias=False)
+        n = (c["image"] // c["patch"]) ** 2
+        self.cls = nn.Parameter(torch.randn(w) * 0.02)
+        self.pos = nn.Parameter(torch.randn(n + 1, w) * 0.02)
+        self.pre_ln = nn.LayerNorm(w, eps=1e-5)
+        self.layers = nn.ModuleList(ClipLayer(w, c["vheads"], c["vmlp"]) for _ in range(c["vlayers"]))
+        self.run_layers = c["vlayers"] + 1 + FEATURE_LAYER
+
+    def forward(self, pixels):
+        x = self.patch(pixels).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], 1, -1), x], dim=1) + self.pos
+        x = self.pre_ln(x)
+        for layer in self.layers[: self.run_layers]:
+            x = layer(x)
+        return x[:, 1:]
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+
+def rotate_half(x):
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class LlamaLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, self.heads, self.kv = c["hidden"], c["heads"], c["kv"]
+        self.hd = h // self.heads
+        self.q = nn.Linear(h, self.heads * self.hd, bias=False)
+        self.k = nn.Linear(h, self.kv * self.hd, bias=False)
+        self.v = nn.Linear(h, self.kv * self.hd, bias=False)
+        self.o = nn.Linear(self.heads * self.hd, h, bias=False)
+        self.gate = nn.Linear(h, c["inter"], bias=False)
+        self.up = nn.Linear(h, c["inter"], bias=False)
+        self.down = nn.Linear(c["inter"], h, bias=False)
+        self.n1 = RMSNorm(h)
+        self.n2 = RMSNorm(h)
+
+    def forward(self, x, cos, sin, mask):
+        b, t, _ = x.shape
+        hd, rep = self.hd, self.heads // self.kv
+        h = self.n1(x)
+        q = self.q(h).view(b, t, self.heads, hd).transpose(1, 2)
+        k = self.k(h).view(b, t, self.kv, hd).transpose(1, 2)
+        v = self.v(h).view(b, t, self.kv, hd).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        # the rep query heads of a KV group as one [rep*T, hd] block: no repeated K/V copies
+        qg = q.reshape(b, self.kv, rep * t, hd)
+        s = (qg @ k.transpose(-1, -2)) * hd ** -0.5 + mask
+        a = torch.softmax(s, dim=-1) @ v
+        a = a.view(b, self.heads, t, hd).transpose(1, 2).reshape(b, t, self.heads * hd)
+        x = x + self.o(a)
+        h = self.n2(x)
+        return x + self.down(F.silu(self.gate(h)) * self.up(h))
+
+
+class Llama(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed = nn.Embedding(c["vocab"], c["hidden"])
+        self.layers = nn.ModuleList(LlamaLayer(c) for _ in range(c["layers"]))
+        self.norm = RMSNorm(c["hidden"])
+        self.lm_head = nn.Linear(c["hidden"], c["vocab"], bias=False)
+        hd = c["hidden"] // c["heads"]
+        t = c["seq"]
+        inv = 1.0 / (10000.0 ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+        ang = torch.outer(torch.arange(t, dtype=torch.float32), inv)
+        emb = torch.cat((ang, ang), dim=-1)
+        self.register_buffer("cos", emb.cos(), persistent=False)
+        self.register_buffer("sin", emb.sin(), persistent=False)
+        rep = c["heads"] // c["kv"]
+        causal = torch.full((t, t), -1e9).triu(1)
+        self.register_buffer("mask", causal.repeat(rep, 1), persistent=False)  # [rep*T, T]
+
+    def decode(self, x):
+        for layer in self.layers:
+            x = layer(x, self.cos, self.sin, self.mask)
+        return self.norm(x)
+
+
+class Llava(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.vision = ClipVision(c)
+        self.proj1 = nn.Linear(c["vw"], c["hidden"])
+        self.proj2 = nn.Linear(c["hidden"], c["hidden"])
+        self.lm = Llama(c)
+        for name, p in self.named_parameters():
+            if name.endswith("weight") and p.dim() >= 2 and not name.startswith("proj"):
+                nn.init.normal_(p, std=0.02)
+
+
+def flop_count(c, stage):
+    """vdep's FlopCount.of (matmul FLOPs, 2 m k n each); see its documentation."""
+    lin = lambda m, i, o: 2 * m * i * o
+    vision_trains, llm_trains = stage == "full", stage != "pretrain"
+    imgs, n = c["batch"], (c["image"] // c["patch"]) ** 2
+    pos, w, f = n + 1, c["vw"], c["vmlp"]
+    hidden, d = c["hidden"], c["hidden"] // c["heads"]
+    qw, kvw = c["heads"] * d, c["kv"] * d
+    tokens, t = c["batch"] * c["seq"], c["seq"]
+    patch = lin(imgs * n, 3 * c["patch"] ** 2, w)
+    v_lin = 4 * lin(imgs * pos, w, w) + lin(imgs * pos, w, f) + lin(imgs * pos, f, w)
+    v_att = 2 * 2 * imgs * pos * pos * w
+    v_layers = c["vlayers"] + 1 + FEATURE_LAYER
+    vision = patch + v_layers * (v_lin + v_att)
+    p1, p2 = lin(imgs * n, w, hidden), lin(imgs * n, hidden, hidden)
+    l_lin = 2 * lin(tokens, hidden, qw) + 2 * lin(tokens, hidden, kvw) + 3 * lin(tokens, hidden, c["inter"])
+    l_att = 2 * 2 * c["batch"] * t * t * qw
+    head = lin(tokens, hidden, c["vocab"])
+    llm = c["layers"] * (l_lin + l_att) + head
+    bwd = (c["layers"] * l_lin + head) * (2 if llm_trains else 1) + c["layers"] * 2 * l_att
+    bwd += 2 * p2 + p1 * (2 if vision_trains else 1)
+    if vision_trains:
+        bwd += v_layers * (2 * v_lin + 2 * v_att) + patch
+    return dict(vision_forward=vision, projector_forward=p1 + p2, llm_forward=llm, backward=bwd)
+
+
+def synthetic(c, gen):
+    b, t, n = c["batch"], c["seq"], (c["image"] // c["patch"]) ** 2
+    image_token = c["vocab"] - 1
+    ids = torch.randint(3, c["vocab"] - 1, (b, t), generator=gen)
+    ids[:, 0] = BOS
+    ids[:, 1:1 + n] = image_token
+    labels = ids.clone()
+    labels[:, : 1 + n] = -100
+    pixels = torch.randn(b, 3, c["image"], c["image"], generator=gen)
+    return ids, labels, pixels
+
+
+def matmul_rate(n, trials=5):
+    a, b = torch.rand(n, n) - 0.5, torch.rand(n, n) - 0.5
+    out = torch.empty(n, n)
+    start, warm = time.perf_counter(), 0
+    while warm < 2 or time.perf_counter() - start < 0.1:
+        torch.mm(a, b, out=out)
+        warm += 1
+    reps = max(1, math.ceil(0.2 / ((time.perf_counter() - start) / warm)))
+    rates = []
+    for _ in range(trials):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b, out=out)
+        rates.append(2.0 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9)
+    return statistics.median(rates)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
+    ap.add_argument("--mode", default="vdep", choices=["vdep", "llava"])
+    ap.add_argument("--stage", default="finetune", choices=["pretrain", "finetune"])
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=int(_THREADS), help="intra-op and OpenBLAS threads (default: all cores)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--matmul-size", type=int, default=1024)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    c = PRESETS[args.preset]
+    model = Llava(c)
+    model.vision.requires_grad_(False)
+    model.lm.requires_grad_(args.stage != "pretrain")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    lr = 1e-3 if args.stage == "pretrain" else 2e-5
+    opt = torch.optim.AdamW(trainable, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(args.seed + 100)
+    batches = [synthetic(c, gen) for _ in range(2)]
+    b, t, n, hidden = c["batch"], c["seq"], (c["image"] // c["patch"]) ** 2, c["hidden"]
+
+    def step(batch):
+        ids, labels, pixels = batch
+        t0 = time.perf_counter()
+        feats = model.vision(pixels)
+        t1 = time.perf_counter()
+        img = model.proj2(F.gelu(model.proj1(feats)))  # [b, n, H]
+        emb = model.lm.embed(ids)
+        emb = torch.cat([emb[:, :1], img, emb[:, 1 + n:]], dim=1)  # splice the image embeddings
+        hid = model.lm.decode(emb)
+        logits = model.lm.lm_head(hid)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, c["vocab"]), labels[:, 1:].reshape(-1), ignore_index=-100)
+        if args.mode == "vdep":
+            loss = loss + 1.0 * F.mse_loss(hid[:, :n], img.detach())
+        t2 = time.perf_counter()
+        loss.backward()
+        t3 = time.perf_counter()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        t4 = time.perf_counter()
+        return loss.item(), (t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+
+    for i in range(args.warmup):
+        step(batches[i % 2])
+    totals, cpus, phases, losses = [], [], [], []
+    for i in range(args.steps):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        l, ph = step(batches[(args.warmup + i) % 2])
+        totals.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        phases.append(ph)
+        losses.append(l)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    mm = matmul_rate(args.matmul_size) if args.matmul_size > 0 else float("nan")
+    med = statistics.median(totals)
+    flops = flop_count(c, args.stage)
+    total_flops = sum(flops.values())
+    achieved = total_flops / med / 1e9
+    result = {
+        "impl": "pytorch",
+        "preset": args.preset,
+        "mode": args.mode,
+        "stage": args.stage,
+        "warmup_steps": args.warmup,
+        "steps": args.steps,
+        "median_step_s": med,
+        "median_step_cpu_s": statistics.median(cpus),
+        "step_s": totals,
+        "tokens_per_s": b * t / med,
+        "flops_per_step": total_flops,
+        "flops": flops,
+        "achieved_gflops": achieved,
+        "matmul_gflops": mm,
+        "matmul_size": args.matmul_size,
+        "mfu": achieved / mm,
+        "phases_s": {k: statistics.median(p[i] for p in phases)
+                     for i, k in enumerate(["vision", "llm_forward", "backward", "optimizer"])},
+        "peak_rss_mb": peak / (1024 * 1024),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "trainable_parameters": sum(p.numel() for p in trainable),
+        "first_loss": losses[0],
+        "last_loss": losses[-1],
+        "environment": {
+            "torch": torch.__version__,
+            "threads": str(torch.get_num_threads()),
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "?"),
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(auto)"),
+            "blas": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0] if "BLAS_INFO=" in torch.__config__.show() else "?",
+            "python": platform.python_version(),
+            "os": platform.system() + " " + platform.machine(),
+        },
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_human(result)
+
+
+def print_human(r):
+    ph = r["phases_s"]
+    print(f"pytorch {r['preset']} {r['mode']} {r['stage']}: {r['steps']} steps after {r['warmup_steps']} warm-up")
+    print(f"  median step      {r['median_step_s'] * 1e3:10.1f} ms")
+    print(f"  tokens/s         {r['tokens_per_s']:10.0f}")
+    print(f"  FLOPs/step       {r['flops_per_step'] / 1e9:10.2f} GFLOP")
+    print(f"  achieved         {r['achieved_gflops']:10.2f} GFLOP/s")
+    print(f"  matmul rate      {r['matmul_gflops']:10.2f} GFLOP/s ({r['matmul_size']}^3 fp32)")
+    print(f"  MFU              {r['mfu'] * 100:10.1f} %")
+    print(f"  phases (ms)      vision {ph['vision'] * 1e3:.1f}, llm forward {ph['llm_forward'] * 1e3:.1f}, "
+          f"backward {ph['backward'] * 1e3:.1f}, optimizer {ph['optimizer'] * 1e3:.1f}")
+    print(f"  peak RSS         {r['peak_rss_mb']:10.1f} MiB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
