@@ -35,6 +35,16 @@ public final class Buffers {
         }
     }
 
+    /** Whether two arrays use the same memory (one is the other, a reshape or a view of it, or both views of one buffer). */
+    public static boolean sharesMemory(INDArray a, INDArray b) {
+        if (a == b || a.data() == b.data()) {
+            return true;
+        }
+        org.nd4j.linalg.api.buffer.DataBuffer ba = a.data().originalDataBuffer();
+        org.nd4j.linalg.api.buffer.DataBuffer bb = b.data().originalDataBuffer();
+        return ba == b.data() || bb == a.data() || (ba != null && ba == bb);
+    }
+
     /** {@link #release(INDArray)} for each array (nulls skipped). */
     public static void release(INDArray... arrays) {
         for (INDArray a : arrays) {

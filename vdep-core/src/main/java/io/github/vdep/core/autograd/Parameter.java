@@ -26,12 +26,30 @@ public final class Parameter extends Tensor {
         return trainable;
     }
 
-    /** Freezes or unfreezes; freezing also drops any gradient held. */
+    /** Freezes or unfreezes; freezing also drops any gradient held (and frees its memory). */
     public void setTrainable(boolean trainable) {
         this.trainable = trainable;
         if (!trainable) {
             zeroGrad();
+            Buffers.release(spare);
+            spare = null;
         }
+    }
+
+    /**
+     * Drops the gradient (the next backward starts from zero). Its memory is kept and reused for
+     * the next gradient, so a training loop does not allocate parameter-sized buffers every step:
+     * copy a gradient ({@code grad().dup()}) to keep it past this call.
+     */
+    @Override
+    public void zeroGrad() {
+        if (grad != null && Tensor.isWholeContiguous(grad) && !grad.wasClosed()) {
+            if (spare != null && spare != grad) {
+                Buffers.release(spare);
+            }
+            spare = grad;
+        }
+        grad = null;
     }
 
     @Override

@@ -98,9 +98,21 @@ public final class Tape implements AutoCloseable {
         return op(value, true, backward, inputs);
     }
 
+    /**
+     * The output of a primitive that needs no gradient here, wrapping an array the primitive
+     * allocated: a constant, whose memory an enclosing {@link ValueScope} may free.
+     */
+    public static Tensor constantOwned(INDArray value) {
+        ValueScope.track(value);
+        return Tensor.constant(value);
+    }
+
     private static Tensor op(INDArray value, boolean ownsValue, Backward backward, Tensor... inputs) {
         Tape tape = ACTIVE.get();
         if (tape == null || !anyRequiresGrad(inputs)) {
+            if (ownsValue) {
+                ValueScope.track(value);
+            }
             return Tensor.constant(value);
         }
         Tensor out = Tensor.recorded(value);
@@ -205,8 +217,7 @@ public final class Tape implements AutoCloseable {
     }
 
     private static boolean sharesBuffer(INDArray a, INDArray b) {
-        return a == b || a.data() == b.data() || a.data().originalDataBuffer() == b.data()
-                || (b.data().originalDataBuffer() != null && a.data().originalDataBuffer() == b.data().originalDataBuffer());
+        return Buffers.sharesMemory(a, b);
     }
 
     private static boolean isFullReshape(INDArray view, INDArray base) {

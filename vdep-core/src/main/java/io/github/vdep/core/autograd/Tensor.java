@@ -17,6 +17,8 @@ public class Tensor {
     private final boolean requiresGrad;
     /** Lazily allocated; owned by this tensor (never a view of another tensor's array). */
     protected INDArray grad;
+    /** Memory of a dropped gradient, reused for the next one (parameters keep it across steps). */
+    protected INDArray spare;
 
     protected Tensor(INDArray value, boolean requiresGrad) {
         this.value = value;
@@ -88,7 +90,12 @@ public class Tensor {
         }
         checkGradShape(g);
         if (grad == null) {
-            grad = Tape.adopt(g) ? g : g.dup('c');
+            if (Tape.adopt(g)) {
+                install(g);
+            } else {
+                INDArray buffer = takeSpare();
+                grad = buffer != null ? buffer.assign(g) : g.dup('c');
+            }
         } else {
             grad.addi(g);
         }
@@ -111,11 +118,17 @@ public class Tensor {
         if (grad == null) {
             if (shared) {
                 // the closure handed over the gradient it was given: take it over, or copy
-                grad = Tape.adopt(g) ? g : g.dup('c');
+                if (Tape.adopt(g)) {
+                    install(g);
+                } else {
+                    INDArray buffer = takeSpare();
+                    grad = buffer != null ? buffer.assign(g) : g.dup('c');
+                }
             } else if (isWholeContiguous(g)) {
-                grad = g;
+                install(g);
             } else {
-                grad = g.dup('c');
+                INDArray buffer = takeSpare();
+                grad = buffer != null ? buffer.assign(g) : g.dup('c');
                 Buffers.release(g);
             }
         } else {
@@ -141,9 +154,39 @@ public class Tensor {
      */
     public INDArray gradBuffer() {
         if (grad == null) {
-            grad = value.ulike().assign(0);
+            INDArray buffer = takeSpare();
+            grad = buffer != null ? buffer.assign(0) : value.ulike().assign(0);
         }
         return grad;
+    }
+
+    /**
+     * For primitives that write a whole gradient at once (a gemm straight into the buffer): the
+     * gradient buffer. If there was no gradient yet ({@link #grad()} was null before the call),
+     * its contents are undefined and the caller must overwrite all of it (gemm with beta = 0);
+     * otherwise it holds the gradient so far and the caller must add to it (beta = 1).
+     */
+    public INDArray gradBufferForOverwrite() {
+        if (grad == null) {
+            INDArray buffer = takeSpare();
+            grad = buffer != null ? buffer : org.nd4j.linalg.factory.Nd4j.createUninitialized(value.dataType(), value.shape());
+        }
+        return grad;
+    }
+
+    /** Makes a fresh array the gradient buffer (any spare memory is then not needed). */
+    private void install(INDArray g) {
+        grad = g;
+        if (spare != null) {
+            Buffers.release(spare);
+            spare = null;
+        }
+    }
+
+    private INDArray takeSpare() {
+        INDArray s = spare;
+        spare = null;
+        return s;
     }
 
     /** Drops the gradient (the next backward starts from zero). */

@@ -27,7 +27,7 @@ final class Activations {
         INDArray y = v.mul(cdf);
         if (!Tape.needsGrad(x)) {
             Buffers.release(cdf);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             // d/dx = Phi(x) + x phi(x)
@@ -44,7 +44,7 @@ final class Activations {
         INDArray y = v.mul(s);
         if (!Tape.needsGrad(x)) {
             Buffers.release(s);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             // s + 1.702 x s (1 - s)
@@ -61,7 +61,7 @@ final class Activations {
         INDArray y = v.mul(s);
         if (!Tape.needsGrad(x)) {
             Buffers.release(s);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             x.accumulateGradOwned(siluGrad(v, s).muli(g));
@@ -80,7 +80,7 @@ final class Activations {
         INDArray y = gv.mul(s).muli(up.value());
         if (!Tape.needsGrad(gate, up)) {
             Buffers.release(s);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             if (up.requiresGrad()) {

@@ -64,7 +64,7 @@ final class AttentionOp {
             if (!keepProbs) {
                 Buffers.release(probs);
             }
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             INDArray gg = g.reshape('c', b, hkv, m, d);

@@ -49,7 +49,7 @@ final class CrossEntropyOp {
         final int supervised = count;
         if (!Tape.needsGrad(logits)) {
             Buffers.release(e, sum);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             if (supervised == 0) {

@@ -40,11 +40,9 @@ final class LinearOp {
                 }
             }
             if (w.requiresGrad()) {
-                if (w.grad() == null) {
-                    w.accumulateGradOwned(Nd4j.gemm(g2, x2, true, false));
-                } else {
-                    Nd4j.gemm(g2, x2, w.grad(), true, false, 1.0, 1.0);
-                }
+                // straight into the (reused) gradient buffer: overwrite if it is new, else accumulate
+                boolean accumulate = w.grad() != null;
+                Nd4j.gemm(g2, x2, w.gradBufferForOverwrite(), true, false, 1.0, accumulate ? 1.0 : 0.0);
             }
             if (b != null && b.requiresGrad()) {
                 b.accumulateGradOwned(g2.sum(0));

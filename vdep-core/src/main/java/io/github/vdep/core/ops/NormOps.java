@@ -27,7 +27,7 @@ final class NormOps {
         INDArray y = x2.mulColumnVector(r).muliRowVector(w.value()).reshape('c', x.shape());
         if (!Tape.needsGrad(x, w)) {
             Buffers.release(r);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             INDArray g2 = Shapes.rows(g);
@@ -67,7 +67,7 @@ final class NormOps {
         INDArray y = xhat.mulRowVector(w.value()).addiRowVector(b.value()).reshape('c', x.shape());
         if (!Tape.needsGrad(x, w, b)) {
             Buffers.release(xhat, rstd);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             INDArray g2 = Shapes.rows(g);

@@ -66,7 +66,7 @@ public enum RegressionLoss {
         INDArray y = Nd4j.scalar(pred.dataType(), loss).reshape(1);
         if (!Tape.needsGrad(pred, target)) {
             Buffers.release(dPred);
-            return Tensor.constant(y);
+            return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
             INDArray d = dPred.mul(g.getDouble(0));

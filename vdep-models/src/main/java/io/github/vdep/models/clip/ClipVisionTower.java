@@ -1,6 +1,7 @@
 package io.github.vdep.models.clip;
 
 import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.autograd.ValueScope;
 import io.github.vdep.core.llava.VisionEncoder;
 import io.github.vdep.core.nn.LayerNorm;
 import io.github.vdep.core.nn.Module;
@@ -64,11 +65,14 @@ public final class ClipVisionTower extends Module implements VisionEncoder {
             throw new IllegalArgumentException("vision tower expects pixel values [n, " + config.numChannels() + ", "
                     + config.imageSize() + ", " + config.imageSize() + "], got " + Arrays.toString(s));
         }
-        Tensor h = visionModel.preLayerNorm.forward(visionModel.embeddings.forward(pixelValues));
-        for (int i = 0; i < featureLayer; i++) {
-            h = visionModel.encoder.layers.get(i).forward(h);
+        // frozen (nothing recorded): the layers' intermediates are freed here rather than by the GC
+        try (ValueScope scope = ValueScope.open()) {
+            Tensor h = visionModel.preLayerNorm.forward(visionModel.embeddings.forward(pixelValues));
+            for (int i = 0; i < featureLayer; i++) {
+                h = visionModel.encoder.layers.get(i).forward(h);
+            }
+            return scope.keep(keepCls ? h : F.slice(h, 1, 1, h.size(1)));
         }
-        return keepCls ? h : F.slice(h, 1, 1, h.size(1));
     }
 
     /** Runs the whole tower including post_layernorm on the CLS token (CLIP's pooled output). */

@@ -51,12 +51,17 @@ public final class AdamW implements Optimizer {
             if (weightDecay != 0 && w.rank() >= 2) {
                 w.muli(1.0 - lr * weightDecay);
             }
+            double bc1 = 1.0 - Math.pow(beta1, t);
+            double bc2 = 1.0 - Math.pow(beta2, t);
+            if (FusedAdamW.applies(w, g, mt, vt)) {
+                // one pass over w, g, m, v instead of ten array operations
+                FusedAdamW.update(w, g, mt, vt, beta1, beta2, eps, lr / bc1, Math.sqrt(bc2));
+                continue;
+            }
             // all in place, through one scratch buffer reused across parameters and steps
             INDArray s = scratch(w);
             mt.muli(beta1).addi(g.mul(1.0 - beta1, s));
             vt.muli(beta2).addi(g.mul(g, s).muli(1.0 - beta2));
-            double bc1 = 1.0 - Math.pow(beta1, t);
-            double bc2 = 1.0 - Math.pow(beta2, t);
             // denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom
             Nd4j.exec(new Sqrt(vt, s));
             s.divi(Math.sqrt(bc2)).addi(eps);
