@@ -102,8 +102,8 @@ public final class DemoCommand implements Callable<Integer> {
 
         Table table = Table.of("run", "question exact match", "caption token accuracy", "caption perplexity", "final text loss", "final image loss");
         for (DemoReport.RunResult r : results.values()) {
-            table.row(r.name(), pct(r.questions().exactMatch()), pct(r.captions().tokens().accuracy()),
-                    String.format(Locale.ROOT, "%.3f", r.captions().tokens().perplexity()), fmt(r.finalTextLoss()), fmt(r.finalImageLoss()));
+            table.row(r.name(), DemoReport.pct(r.questions().exactMatch()), DemoReport.pct(r.captions().tokens().accuracy()),
+                    DemoReport.num(r.captions().tokens().perplexity()), DemoReport.num(r.finalTextLoss()), DemoReport.num(r.finalImageLoss()));
         }
         console.println();
         table.print(console);
@@ -119,13 +119,5 @@ public final class DemoCommand implements Callable<Integer> {
             }
             bar[0].update(done, "");
         };
-    }
-
-    static String pct(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : "n/a";
-    }
-
-    static String fmt(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "n/a";
     }
 }

@@ -63,7 +63,7 @@ public final class DemoReport {
         row(md, "stage", "finetune (projector + language model train)");
         row(md, "optimiser", "AdamW, lr " + s.lr() + ", warmup 5% then cosine, grad clip 1.0, batch " + s.batchSize() + ", " + s.steps() + " steps");
         row(md, "baseline run", base.options());
-        row(md, "VDEP run", vdep.options() + " (alpha " + s.alpha() + ")");
+        row(md, "VDEP run", vdep.options());
         row(md, "image loss in LLaVA-mode steps", "computed for the plot only (`--monitor-image-loss`), never trained on");
         row(md, "seed", Long.toString(s.seed()));
         row(md, "wall time", String.format(Locale.ROOT, "%.1f minutes", s.minutes()));
@@ -127,11 +127,13 @@ public final class DemoReport {
         md.append("| ").append(k).append(" | ").append(a).append(" | ").append(b).append(" |\n");
     }
 
-    static String pct(double v) {
+    /** A fraction as a percentage with one decimal, or n/a. */
+    public static String pct(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : "n/a";
     }
 
-    static String num(double v) {
+    /** A number with four decimals, or n/a. */
+    public static String num(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "n/a";
     }
 }
