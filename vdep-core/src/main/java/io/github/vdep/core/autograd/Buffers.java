@@ -1,7 +1,15 @@
 package io.github.vdep.core.autograd;
 
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Prompt release of native memory. ND4J arrays live off the Java heap and are otherwise freed
@@ -11,28 +19,103 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * as soon as they are done with them.
  */
 public final class Buffers {
+    /**
+     * Buffers at least this large are kept for reuse when released: the C allocator maps and
+     * unmaps them each time, and faulting tens of megabytes of fresh pages in costs ~100 ms.
+     */
+    static final long POOL_MIN_BYTES = 16L << 20;
+    /** At most this much memory is kept (oldest first out). */
+    static final long POOL_MAX_BYTES = 1L << 30;
+
+    private static final Map<String, ArrayDeque<DataBuffer>> POOL = new HashMap<>();
+    private static final Set<DataBuffer> POOLED = Collections.newSetFromMap(new IdentityHashMap<>());
+    private static final ArrayDeque<DataBuffer> AGE = new ArrayDeque<>();
+    private static long pooledBytes;
+
     private Buffers() {
     }
 
     /**
-     * Frees the memory behind {@code a} now. Only for arrays the caller owns outright: freshly
-     * allocated by it and not shared with anything still in use (a full-length reshape of such an
-     * array counts as the array itself). Partial views, and arrays already released, are left
-     * alone. Using a released array afterwards fails with an exception.
+     * An uninitialised row-major array; large ones come from buffers released earlier. Callers
+     * must write every element.
+     */
+    public static INDArray allocate(DataType type, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        if (n * type.width() >= POOL_MIN_BYTES) {
+            DataBuffer b = take(type, n);
+            if (b != null) {
+                return Nd4j.create(b, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+            }
+        }
+        return Nd4j.createUninitialized(type, shape);
+    }
+
+    /**
+     * Frees the memory behind {@code a} now (large buffers are kept for {@link #allocate}). Only
+     * for arrays the caller owns outright: freshly allocated by it and not shared with anything
+     * still in use (a full-length reshape of such an array counts as the array itself). Partial
+     * views, and arrays already released, are left alone. Using a released array afterwards is
+     * an error: it fails with an exception, or (for a large, recycled buffer) reads other data.
      */
     public static void release(INDArray a) {
         if (a == null || a.wasClosed()) {
             return;
         }
+        DataBuffer owner;
         if (a.closeable()) {
-            a.close();
+            owner = a.data();
+        } else {
+            // a reshape of an owned array: its buffer is a view of the whole original buffer
+            DataBuffer base = a.data().originalDataBuffer();
+            if (base == null || base == a.data() || base.length() != a.length() || base.wasClosed() || !base.closeable()) {
+                return;
+            }
+            owner = base;
+        }
+        if (owner.length() * owner.getElementSize() >= POOL_MIN_BYTES && offer(owner)) {
             return;
         }
-        // a reshape of an owned array: its buffer is a view of the whole original buffer
-        DataBuffer base = a.data().originalDataBuffer();
-        if (base != null && base != a.data() && base.length() == a.length() && !base.wasClosed() && base.closeable()) {
-            base.close();
+        if (owner == a.data()) {
+            a.close();
+        } else {
+            owner.close();
         }
+    }
+
+    private static synchronized DataBuffer take(DataType type, long length) {
+        ArrayDeque<DataBuffer> q = POOL.get(type + ":" + length);
+        DataBuffer b = q == null ? null : q.pollFirst();
+        if (b != null) {
+            POOLED.remove(b);
+            AGE.remove(b);
+            pooledBytes -= length * type.width();
+        }
+        return b;
+    }
+
+    private static synchronized boolean offer(DataBuffer b) {
+        if (POOLED.contains(b)) {
+            return true; // released twice: already kept
+        }
+        long bytes = b.length() * b.getElementSize();
+        if (bytes > POOL_MAX_BYTES) {
+            return false;
+        }
+        while (pooledBytes + bytes > POOL_MAX_BYTES && !AGE.isEmpty()) {
+            DataBuffer old = AGE.pollFirst();
+            POOL.get(old.dataType() + ":" + old.length()).remove(old);
+            POOLED.remove(old);
+            pooledBytes -= old.length() * old.getElementSize();
+            old.close();
+        }
+        POOL.computeIfAbsent(b.dataType() + ":" + b.length(), k -> new ArrayDeque<>()).addFirst(b);
+        POOLED.add(b);
+        AGE.addLast(b);
+        pooledBytes += bytes;
+        return true;
     }
 
     /** Whether two arrays use the same memory (one is the other, a reshape or a view of it, or both views of one buffer). */

@@ -32,7 +32,8 @@ final class CrossEntropyOp {
         }
         double norm = normalizer > 0 ? normalizer : count;
         INDArray max = l2.max(true, 1);
-        INDArray e = Transforms.exp(l2.subColumnVector(max), false);
+        INDArray e = Buffers.allocate(l2.dataType(), n, vocab).assign(l2).subiColumnVector(max);
+        Transforms.exp(e, false);
         INDArray sum = e.sum(true, 1);
         INDArray lseArray = Transforms.log(sum, true).addi(max);
         double[] lse = lseArray.toDoubleVector();

@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,7 +23,8 @@ final class LinearOp {
         Shapes.require(b == null || (b.rank() == 1 && b.size(0) == out), "linear: bias " + (b == null ? "" : Shapes.str(b.shape()))
                 + " does not match weight " + Shapes.str(w.shape()));
         INDArray x2 = Shapes.rows(x.value());
-        INDArray y2 = Nd4j.gemm(x2, w.value(), false, true);
+        INDArray y2 = Buffers.allocate(x2.dataType(), x2.size(0), out);
+        Nd4j.gemm(x2, w.value(), y2, false, true, 1.0, 0.0);
         if (b != null) {
             y2.addiRowVector(b.value());
         }

@@ -115,4 +115,24 @@ class TapeMemoryTest {
         Buffers.release(whole); // twice: no-op
         Buffers.release((INDArray) null);
     }
+
+    @Test
+    void largeBuffersAreRecycled() {
+        long rows = Buffers.POOL_MIN_BYTES / 4 / 1024;
+        INDArray a = Buffers.allocate(DataType.FLOAT, rows, 1024).assign(1);
+        org.nd4j.linalg.api.buffer.DataBuffer memory = owner(a);
+        Buffers.release(a);
+        INDArray b = Buffers.allocate(DataType.FLOAT, 1024, rows); // same length, other shape
+        assertTrue(owner(b) == memory, "the released buffer is handed out again");
+        b.assign(2);
+        assertEquals(2.0 * rows * 1024, b.sumNumber().doubleValue(), 0.0);
+        INDArray small = Buffers.allocate(DataType.FLOAT, 3, 4);
+        Buffers.release(small);
+        assertTrue(small.wasClosed(), "small buffers are simply freed");
+        Buffers.release(b);
+    }
+
+    private static org.nd4j.linalg.api.buffer.DataBuffer owner(INDArray a) {
+        return a.data().originalDataBuffer() != null ? a.data().originalDataBuffer() : a.data();
+    }
 }
