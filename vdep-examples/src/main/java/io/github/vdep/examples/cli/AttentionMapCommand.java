@@ -4,6 +4,7 @@ import io.github.vdep.train.data.ConversationTemplate;
 import io.github.vdep.train.data.Templates;
 import io.github.vdep.train.data.image.ImageAspect;
 import io.github.vdep.train.infer.AttentionMapExtractor;
+import io.github.vdep.examples.charts.AttentionHeatmapChart;
 import io.github.vdep.train.infer.AttentionMapRenderer;
 import io.github.vdep.train.infer.AttentionMaps;
 import io.github.vdep.train.infer.ImageInput;
@@ -48,7 +49,7 @@ public final class AttentionMapCommand implements Callable<Integer> {
     public Integer call() {
         ConversationTemplate tpl = Templates.byName(template);
         ImageAspect aspect = GenerateCommand.aspect(imageAspect);
-        AttentionMapRenderer renderer = new AttentionMapRenderer(size, alpha);
+        AttentionMapRenderer renderer = new AttentionMapRenderer(size, new AttentionHeatmapChart(size, alpha));
         PrintStream console = System.out;
         try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect)) {
             Prompt p = session.prompts(tpl).build(prompt, true);

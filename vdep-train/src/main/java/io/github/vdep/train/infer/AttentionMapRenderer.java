@@ -38,6 +38,21 @@ public final class AttentionMapRenderer {
 
     private final int size;
     private final double alpha;
+    private final Overlay overlay;
+    /** A custom overlay titles its own pictures, so the grid adds no caption bar above them. */
+    private final boolean overlayTitles;
+
+    /** Draws one layer's map over the image (the command line plugs in a charting-library renderer). */
+    @FunctionalInterface
+    public interface Overlay {
+        /**
+         * @param image the image, already scaled to the map size
+         * @param grid  values on the patch grid, {@code [rows][cols]}
+         * @param title the layer's caption
+         * @return the picture of this layer
+         */
+        BufferedImage draw(BufferedImage image, double[][] grid, String title);
+    }
 
     /**
      * @param size  side in pixels of each rendered map (the image is scaled to it)
@@ -52,6 +67,22 @@ public final class AttentionMapRenderer {
         }
         this.size = size;
         this.alpha = alpha;
+        this.overlay = (image, grid, title) -> overlay(image, grid);
+        this.overlayTitles = false;
+    }
+
+    /**
+     * @param size    side in pixels of each map
+     * @param overlay draws a layer's map over the (scaled) image
+     */
+    public AttentionMapRenderer(int size, Overlay overlay) {
+        if (size < 8) {
+            throw new IllegalArgumentException("map size must be at least 8 pixels, got " + size);
+        }
+        this.size = size;
+        this.alpha = 0.5;
+        this.overlay = overlay;
+        this.overlayTitles = true;
     }
 
     /** @return 336-pixel maps at opacity 0.5 */
@@ -146,13 +177,15 @@ public final class AttentionMapRenderer {
         List<String> captions = new ArrayList<>();
         createDirectories(outDir);
         int digits = Math.max(2, Integer.toString(maps.numLayers() - 1).length());
+        BufferedImage base = scaled(image);
         for (int layer = 0; layer < maps.numLayers(); layer++) {
-            BufferedImage tile = overlay(image, maps.grid(layer));
+            String caption = String.format(Locale.ROOT, "layer %d (image %.1f%%)", layer, 100 * maps.imageMass(layer));
+            BufferedImage tile = overlay.draw(base, maps.grid(layer), caption);
             Path file = outDir.resolve(String.format(Locale.ROOT, "layer_%0" + digits + "d.png", layer));
             png(tile, file);
             files.add(file);
             tiles.add(tile);
-            captions.add(String.format(Locale.ROOT, "layer %d (image %.1f%%)", layer, 100 * maps.imageMass(layer)));
+            captions.add(overlayTitles ? "" : caption);
         }
         Path grid = outDir.resolve("layers_grid.png");
         png(tile(tiles, captions, (int) Math.ceil(Math.sqrt(tiles.size()))), grid);
