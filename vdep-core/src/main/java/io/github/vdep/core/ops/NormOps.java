@@ -6,7 +6,10 @@ import io.github.vdep.core.autograd.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** RMSNorm (LLaMA) and LayerNorm (CLIP) over the last dimension. */
+/**
+ * RMSNorm (LLaMA) and LayerNorm (CLIP) over the last dimension: one-pass row kernels
+ * ({@link RowKernels}) for whole float/double arrays, ND4J array operations otherwise.
+ */
 final class NormOps {
     private NormOps() {
     }
@@ -19,6 +22,26 @@ final class NormOps {
         long c = x.size(x.rank() - 1);
         Shapes.require(w.rank() == 1 && w.size(0) == c, "rmsNorm: weight " + Shapes.str(w.shape()) + " does not match input " + Shapes.str(x.shape()));
         INDArray x2 = Shapes.rows(x.value());
+        if (RowKernels.applies(x2, w.value())) {
+            double[] r = new double[(int) x2.size(0)];
+            INDArray y = RowKernels.rmsForward(x2, w.value(), eps, r).reshape('c', x.shape());
+            if (!Tape.needsGrad(x, w)) {
+                return Tape.constantOwned(y);
+            }
+            return Tape.opOwned(y, g -> {
+                INDArray g2 = whole(Shapes.rows(g));
+                INDArray[] d = RowKernels.rmsBackward(g2, x2, w.value(), r, x.requiresGrad(), w.requiresGrad());
+                if (g2 != g && !g2.isView()) {
+                    Buffers.release(g2);
+                }
+                if (d[1] != null) {
+                    w.accumulateGradOwned(d[1]);
+                }
+                if (d[0] != null) {
+                    x.accumulateGradOwned(d[0].reshape('c', x.shape()));
+                }
+            }, x, w);
+        }
         // r = 1 / sqrt(mean(x^2) + eps), one per row
         INDArray sq = x2.mul(x2);
         INDArray r = sq.mean(true, 1).addi(eps);
@@ -56,6 +79,31 @@ final class NormOps {
         Shapes.require(w.rank() == 1 && w.size(0) == c && b.rank() == 1 && b.size(0) == c,
                 "layerNorm: weight " + Shapes.str(w.shape()) + " / bias " + Shapes.str(b.shape()) + " do not match input " + Shapes.str(x.shape()));
         INDArray x2 = Shapes.rows(x.value());
+        if (RowKernels.applies(x2, w.value(), b.value())) {
+            int n = (int) x2.size(0);
+            double[] mean = new double[n];
+            double[] rstd = new double[n];
+            INDArray y = RowKernels.layerForward(x2, w.value(), b.value(), eps, mean, rstd).reshape('c', x.shape());
+            if (!Tape.needsGrad(x, w, b)) {
+                return Tape.constantOwned(y);
+            }
+            return Tape.opOwned(y, g -> {
+                INDArray g2 = whole(Shapes.rows(g));
+                INDArray[] d = RowKernels.layerBackward(g2, x2, w.value(), mean, rstd, x.requiresGrad(), w.requiresGrad(), b.requiresGrad());
+                if (g2 != g && !g2.isView()) {
+                    Buffers.release(g2);
+                }
+                if (d[1] != null) {
+                    w.accumulateGradOwned(d[1]);
+                }
+                if (d[2] != null) {
+                    b.accumulateGradOwned(d[2]);
+                }
+                if (d[0] != null) {
+                    x.accumulateGradOwned(d[0].reshape('c', x.shape()));
+                }
+            }, x, w, b);
+        }
         INDArray mu = x2.mean(true, 1);
         INDArray xc = x2.subColumnVector(mu);
         Buffers.release(mu);
@@ -91,5 +139,10 @@ final class NormOps {
             }
             Buffers.release(xhat, rstd);
         }, x, w, b);
+    }
+
+    /** {@code a} itself if it is a whole row-major array, else a row-major copy. */
+    private static INDArray whole(INDArray a) {
+        return Shapes.isWhole(a) ? a : a.dup('c');
     }
 }
