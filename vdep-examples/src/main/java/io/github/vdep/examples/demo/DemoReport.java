@@ -34,11 +34,27 @@ public final class DemoReport {
             return tailMean(true, false);
         }
 
+        /** Mean RMS of the image targets (the projector's embeddings) over the first tenth of the steps. */
+        public double initialTargetRms() {
+            return mean(part(false), LossChart.Point::imageTargetRms);
+        }
+
+        /** Mean RMS of the image targets over the last tenth of the steps. */
+        public double finalTargetRms() {
+            return mean(part(true), LossChart.Point::imageTargetRms);
+        }
+
         private double tailMean(boolean image, boolean tail) {
+            return mean(part(tail), p -> image ? p.imageLoss() : Double.valueOf(p.textLoss()));
+        }
+
+        private List<LossChart.Point> part(boolean tail) {
             int n = Math.max(1, curve.size() / 10);
-            List<LossChart.Point> part = tail ? curve.subList(curve.size() - n, curve.size()) : curve.subList(0, n);
-            return part.stream().map(p -> image ? p.imageLoss() : Double.valueOf(p.textLoss())).filter(v -> v != null)
-                    .mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+            return tail ? curve.subList(curve.size() - n, curve.size()) : curve.subList(0, n);
+        }
+
+        private static double mean(List<LossChart.Point> part, java.util.function.Function<LossChart.Point, Double> f) {
+            return part.stream().map(f).filter(v -> v != null).mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
         }
     }
 
@@ -77,6 +93,8 @@ public final class DemoReport {
         row3(md, "final training text loss (last 10% of steps)", num(base.finalTextLoss()), num(vdep.finalTextLoss()));
         row3(md, "image loss, first 10% of steps", num(base.initialImageLoss()), num(vdep.initialImageLoss()));
         row3(md, "image loss, last 10% of steps", num(base.finalImageLoss()), num(vdep.finalImageLoss()));
+        row3(md, "image target RMS (projector output), first 10% of steps", num(base.initialTargetRms()), num(vdep.initialTargetRms()));
+        row3(md, "image target RMS, last 10% of steps", num(base.finalTargetRms()), num(vdep.finalTargetRms()));
         md.append("\n![loss](loss.png)\n\n");
         md.append("## Outcome\n\n").append(outcome(base, vdep)).append("\n\n");
         md.append("This is a toy: a few hundred steps of a model with a random vision tower. It shows the machinery working end to end ")
@@ -115,6 +133,13 @@ public final class DemoReport {
                 o.append(String.format(Locale.ROOT, "; the baseline, never trained on it, ended at %.4f", b1));
             }
             o.append('.');
+            double r0 = vdep.initialTargetRms();
+            double r1 = vdep.finalTargetRms();
+            if (Double.isFinite(r0) && Double.isFinite(r1) && r0 > 0 && r1 > 0) {
+                // MSE against targets that keep moving: divided by the targets' mean square it is comparable across steps
+                o.append(String.format(Locale.ROOT, " Its targets, the projector's embeddings, are trained too: their RMS went from %.3f to %.3f, "
+                        + "so relative to the targets' mean square the image loss went from %.3f to %.3f.", r0, r1, i0 / (r0 * r0), i1 / (r1 * r1)));
+            }
         }
         return o.toString();
     }

@@ -27,8 +27,8 @@ public final class LossChart {
     private LossChart() {
     }
 
-    /** One step's losses. */
-    public record Point(long step, double textLoss, Double imageLoss) {
+    /** One step's losses, and the image targets' RMS (null where the step computed no image loss). */
+    public record Point(long step, double textLoss, Double imageLoss, Double imageTargetRms) {
     }
 
     /** Reads a metrics.jsonl file. */
@@ -39,10 +39,13 @@ public final class LossChart {
                 continue;
             }
             JsonNode n = JSON.readTree(line);
-            JsonNode img = n.get("image_loss");
-            points.add(new Point(n.get("step").asLong(), n.get("text_loss").asDouble(), img == null || !img.isNumber() ? null : img.asDouble()));
+            points.add(new Point(n.get("step").asLong(), n.get("text_loss").asDouble(), number(n.get("image_loss")), number(n.get("image_target_rms"))));
         }
         return points;
+    }
+
+    private static Double number(JsonNode n) {
+        return n == null || !n.isNumber() ? null : n.asDouble();
     }
 
     /**

@@ -130,7 +130,8 @@ public final class AttentionMapRenderer {
     }
 
     /**
-     * Tiles images into a grid with a caption above each.
+     * Tiles images into a grid with a caption above each (no caption bar when every caption is
+     * empty, e.g. when the overlay titles its own pictures).
      *
      * @param tiles    equally sized images
      * @param captions one caption per tile
@@ -141,8 +142,9 @@ public final class AttentionMapRenderer {
         if (tiles.isEmpty()) {
             throw new IllegalArgumentException("no tiles to combine");
         }
+        int captionHeight = captions.stream().allMatch(String::isEmpty) ? 0 : CAPTION_HEIGHT;
         int w = tiles.get(0).getWidth();
-        int h = tiles.get(0).getHeight() + CAPTION_HEIGHT;
+        int h = tiles.get(0).getHeight() + captionHeight;
         int cols = Math.max(1, Math.min(columns, tiles.size()));
         int rows = (tiles.size() + cols - 1) / cols;
         BufferedImage out = new BufferedImage(cols * w, rows * h, BufferedImage.TYPE_INT_RGB);
@@ -153,8 +155,10 @@ public final class AttentionMapRenderer {
             for (int i = 0; i < tiles.size(); i++) {
                 int x = (i % cols) * w;
                 int y = (i / cols) * h;
-                g.drawImage(tiles.get(i), x, y + CAPTION_HEIGHT, null);
-                caption(g, captions.get(i), x + 4, y + CAPTION_HEIGHT - 5);
+                g.drawImage(tiles.get(i), x, y + captionHeight, null);
+                if (captionHeight > 0) {
+                    caption(g, captions.get(i), x + 4, y + captionHeight - 5);
+                }
             }
         } finally {
             g.dispose();

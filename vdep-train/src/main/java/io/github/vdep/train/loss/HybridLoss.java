@@ -55,17 +55,20 @@ public final class HybridLoss {
         long supervised = countSupervised(labels);
         boolean train = mode.anyVdep();
         if ((!train && !monitor) || out.imageFeatures() == null) {
-            return new LossResult(text, text.item(), null, supervised, 0);
+            return new LossResult(text, text.item(), null, supervised, 0, null);
         }
         int t = (int) labels.size(1);
         boolean[] samples = train ? mode.vdepSamples() : BatchMode.vdep(mode.vdepSamples().length).vdepSamples();
         int[][] pairs = imagePairs(out.imageRows(), imageSample, samples, t);
         if (pairs[0].length == 0) {
-            return new LossResult(text, text.item(), null, supervised, 0);
+            return new LossResult(text, text.item(), null, supervised, 0, null);
         }
-        Tensor image = imageLoss(out, pairs[0], pairs[1]);
+        Tensor[] predAndTarget = imagePredictionAndTarget(out, pairs[0], pairs[1]);
+        Tensor image = config.distance().apply(predAndTarget[0], predAndTarget[1]);
+        INDArray target = predAndTarget[1].value();
+        double targetRms = target.norm2Number().doubleValue() / Math.sqrt(target.length());
         Tensor total = !train || alpha == 0 ? text : F.add(text, F.scale(image, alpha));
-        return new LossResult(total, text.item(), image.item(), supervised, train ? pairs[0].length : 0);
+        return new LossResult(total, text.item(), image.item(), supervised, train ? pairs[0].length : 0, targetRms);
     }
 
     /** Shifted cross-entropy: logits at t against labels at t+1. */
@@ -106,7 +109,8 @@ public final class HybridLoss {
         return new int[][] {java.util.Arrays.copyOf(pred, k), java.util.Arrays.copyOf(target, k)};
     }
 
-    private Tensor imageLoss(LlavaOutput out, int[] predRows, int[] targetRows) {
+    /** The gathered (prediction, target) rows, each [pairs, hidden]. */
+    private Tensor[] imagePredictionAndTarget(LlavaOutput out, int[] predRows, int[] targetRows) {
         Tensor states = config.hiddenLayer() == 0 ? out.hidden() : out.layerOutputs().get(config.hiddenLayer());
         if (states == null) {
             throw new IllegalStateException("the model output lacks block " + config.hiddenLayer() + "; run it with decodeOptions()");
@@ -118,7 +122,7 @@ public final class HybridLoss {
             features = F.detach(features);
         }
         Tensor target = F.gatherRows(features, targetRows);
-        return config.distance().apply(pred, target);
+        return new Tensor[] {pred, target};
     }
 
     private static long countSupervised(INDArray labels) {

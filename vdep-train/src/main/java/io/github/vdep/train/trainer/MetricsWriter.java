@@ -48,6 +48,11 @@ public final class MetricsWriter implements AutoCloseable {
         } else {
             putFinite(o, "image_loss", m.imageLoss());
         }
+        if (m.imageTargetRms() == null) {
+            o.putNull("image_target_rms");
+        } else {
+            putFinite(o, "image_target_rms", m.imageTargetRms());
+        }
         o.put("alpha", m.alpha());
         o.put("lr", m.lr());
         putFinite(o, "grad_norm", m.gradNorm());

@@ -122,6 +122,7 @@ public final class Trainer {
         double lossSum = 0;
         double textSum = 0;
         double imageSum = 0;
+        double targetRmsSum = 0;
         int imageCount = 0;
         long tokens = 0;
         String mode = null;
@@ -141,6 +142,7 @@ public final class Trainer {
                 textSum += r.textLoss();
                 if (r.imageLoss() != null) {
                     imageSum += r.imageLoss();
+                    targetRmsSum += r.imageTargetRms();
                     imageCount++;
                 }
             }
@@ -165,6 +167,7 @@ public final class Trainer {
         model.zeroGrad();
         double seconds = (System.nanoTime() - start) / 1e9;
         StepMetrics m = new StepMetrics(step, config.steps(), mode, lossMean, textSum / accum, imageCount == 0 ? null : imageSum / imageCount,
+                imageCount == 0 ? null : targetRmsSum / imageCount,
                 alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad);
         metrics.write(m);
         listener.onStep(m);

@@ -102,6 +102,20 @@ class AttentionMapTest {
     }
 
     @Test
+    void gridHasCaptionBarsOnlyWhenTheRendererCaptions() {
+        List<BufferedImage> tiles = List.of(new BufferedImage(20, 10, BufferedImage.TYPE_INT_RGB), new BufferedImage(20, 10, BufferedImage.TYPE_INT_RGB),
+                new BufferedImage(20, 10, BufferedImage.TYPE_INT_RGB));
+        BufferedImage captioned = new AttentionMapRenderer(16, 0.5).tile(tiles, List.of("a", "b", "c"), 2);
+        assertEquals(40, captioned.getWidth());
+        assertEquals(2 * (10 + 18), captioned.getHeight());
+        // an overlay that titles its own pictures: the grid is the tiles alone, edge to edge
+        AttentionMapRenderer selfTitled = new AttentionMapRenderer(16, (image, grid, title) -> image);
+        BufferedImage bare = selfTitled.tile(tiles, List.of("", "", ""), 2);
+        assertEquals(40, bare.getWidth());
+        assertEquals(2 * 10, bare.getHeight());
+    }
+
+    @Test
     void jetRunsFromBlueToRed() {
         assertEquals(0, AttentionMapRenderer.jet(0) >> 16);
         assertEquals(0, AttentionMapRenderer.jet(1) & 0xff);

@@ -68,6 +68,9 @@ class HybridLossTest {
         assertEquals(Math.log(3) + 0.5 * expected, r.total().item(), 1e-12);
         assertEquals(1, r.supervisedTokens());
         assertEquals(4, r.imagePairs());
+        // the targets' scale: all four feature rows are targets once
+        double ms = (1 + 4 + 9 + 16 + 1 + 0 + 0.25 + 0.25) / 8;
+        assertEquals(Math.sqrt(ms), r.imageTargetRms(), 1e-12);
     }
 
     @Test
@@ -94,6 +97,8 @@ class HybridLossTest {
         BatchMode mixed = new BatchMode(BatchMode.Kind.MIXED, new boolean[] {false, true});
         LossResult r = loss.compute(output(Tensor.constant(hidden()), Tensor.constant(features())), labels(), new int[] {0, 1}, mixed, 1);
         assertEquals(mse(hidden(), features(), new int[] {4, 5}, new int[] {2, 3}), r.imageLoss(), 1e-12);
+        assertEquals(Math.sqrt((1 + 0 + 0.25 + 0.25) / 4), r.imageTargetRms(), 1e-12);
+        assertNull(llava.imageTargetRms());
     }
 
     @Test

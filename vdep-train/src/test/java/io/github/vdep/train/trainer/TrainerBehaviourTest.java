@@ -78,14 +78,16 @@ class TrainerBehaviourTest {
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
         assertEquals(2, lines.size());
         JsonNode first = new ObjectMapper().readTree(lines.get(0));
-        for (String f : List.of("step", "mode", "loss", "text_loss", "image_loss", "lr", "grad_norm", "tokens", "step_seconds")) {
+        for (String f : List.of("step", "mode", "loss", "text_loss", "image_loss", "image_target_rms", "lr", "grad_norm", "tokens", "step_seconds")) {
             assertTrue(first.has(f), "metrics.jsonl lacks " + f);
         }
         assertEquals("vdep", first.get("mode").asText());
         assertTrue(first.get("image_loss").isNumber());
+        assertTrue(first.get("image_target_rms").asDouble() > 0);
         JsonNode second = new ObjectMapper().readTree(lines.get(1));
         assertEquals("llava", second.get("mode").asText());
         assertTrue(second.get("image_loss").isNull());
+        assertTrue(second.get("image_target_rms").isNull());
         assertEquals(0.0, first.get("lr").asDouble(), 0.0, "warmup: the first step runs at lr 0, as Hugging Face's scheduler");
         assertEquals(24 + 22, first.get("tokens").asLong(), "non-padding tokens of the batch");
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000002/trainer_state.json")));
