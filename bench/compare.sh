@@ -9,7 +9,8 @@
 # Options: --preset P, --mode M, --stage S (each repeatable; default all), --reps R (default 3),
 # --steps N (default 10), --warmup W (default 3), --threads T (default: all cores; sets
 # OMP_NUM_THREADS / OPENBLAS_NUM_THREADS for Java and torch.set_num_threads for PyTorch),
-# --out FILE (default bench/results/compare-<time>.jsonl).
+# --out FILE (default bench/results/compare-<time>.jsonl), --no-native-tuning (both sides without
+# the OpenMP and malloc settings that ./vdep makes by default; see docs/performance.md).
 # Build first: mvn -q -B -DskipTests package. Java options: VDEP_JAVA_OPTS (see ./vdep).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,7 +18,7 @@ root="$(cd "$here/.." && pwd)"
 python="${VDEP_BENCH_PYTHON:-/usr/bin/python3}"
 
 presets=() modes=() stages=()
-reps=3 steps=10 warmup=3 threads="$(nproc)" out=""
+reps=3 steps=10 warmup=3 threads="$(nproc)" out="" tuning=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --preset) presets+=("$2"); shift 2 ;;
@@ -28,7 +29,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --no-native-tuning) tuning=0; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -44,7 +46,17 @@ mkdir -p "$here/results"
 : > "$out"
 
 export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
-echo "# $(date -u) $(uname -n): $threads threads, $reps reps x $steps steps (+$warmup warm-up); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# Both sides run in the same environment: by default with the native settings that ./vdep sets
+# (PyTorch also uses libgomp, OpenBLAS and glibc's malloc, and gains from them at least as much);
+# with --no-native-tuning, both without them.
+if [[ "$tuning" == 1 ]]; then
+  export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+  export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
+  export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-17179869184}"
+else
+  export VDEP_NATIVE_TUNING=0
+fi
+echo "# $(date -u) $(uname -n): $threads threads, $reps reps x $steps steps (+$warmup warm-up); OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-}; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 run_java() { "$root/vdep" bench --json --preset "$1" --mode "$2" --stage "$3" --steps "$steps" --warmup "$warmup" 2>/dev/null | tail -n 1; }
 run_torch() { "$python" "$here/torch_bench.py" --json --preset "$1" --mode "$2" --stage "$3" --steps "$steps" --warmup "$warmup" --threads "$threads" | tail -n 1; }
 for p in "${presets[@]}"; do
