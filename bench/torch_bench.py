@@ -216,7 +216,8 @@ def flop_count(c, stage):
     p1, p2 = lin(imgs * n, w, hidden), lin(imgs * n, hidden, hidden)
     l_lin = 2 * lin(tokens, hidden, qw) + 2 * lin(tokens, hidden, kvw) + 3 * lin(tokens, hidden, c["inter"])
     l_att = 2 * 2 * c["batch"] * t * t * qw
-    head = lin(tokens, hidden, c["vocab"])
+    # LM head at the positions with a supervised next token only, as vdep's training step
+    head = lin(c["batch"] * (t - 1 - n), hidden, c["vocab"])
     llm = c["layers"] * (l_lin + l_att) + head
     bwd = (c["layers"] * l_lin + head) * (2 if llm_trains else 1) + c["layers"] * 2 * l_att
     bwd += 2 * p2 + p1 * (2 if vision_trains else 1)
@@ -289,8 +290,12 @@ def main():
         emb = model.lm.embed(ids)
         emb = torch.cat([emb[:, :1], img, emb[:, 1 + n:]], dim=1)  # splice the image embeddings
         hid = model.lm.decode(emb)
-        logits = model.lm.lm_head(hid)
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, c["vocab"]), labels[:, 1:].reshape(-1), ignore_index=-100)
+        # the LM head only where the next token is supervised, as vdep's training step does
+        # (the loss and its gradients are those of the full logits)
+        targets = labels[:, 1:].reshape(-1)
+        keep = targets != -100
+        logits = model.lm.lm_head(hid[:, :-1].reshape(-1, hidden)[keep])
+        loss = F.cross_entropy(logits, targets[keep])
         if args.mode == "vdep":
             loss = loss + 1.0 * F.mse_loss(hid[:, :n], img.detach())
         t2 = time.perf_counter()

@@ -18,7 +18,9 @@ import io.github.vdep.train.trainer.Stage;
  * <li>each LLM layer: q and o 2 * 2 T H (nh d); k and v 2 * 2 T H (nkv d); gate, up, down
  *     3 * 2 T H I; attention 2 * 2 T^2 (nh d) (full T x T products: the causal mask is applied
  *     after the product, as in the PyTorch peer);</li>
- * <li>LM head: 2 T H V (logits at every position).</li>
+ * <li>LM head: 2 S H V, S the positions with a supervised next token (the synthetic batch's
+ *     text positions: T - 1 - N per sample). Training applies the LM head there only (see
+ *     {@code HybridLoss}); the PyTorch peer does the same.</li>
  * </ul>
  * Backward: a linear layer costs its forward FLOPs once for the input gradient (when anything
  * upstream trains) and once for the weight gradient (when it trains); attention costs twice its
@@ -73,7 +75,7 @@ public record FlopCount(long visionForward, long projectorForward, long llmForwa
         // language model
         long lLinears = 2 * lin(tokens, hidden, qWidth) + 2 * lin(tokens, hidden, kvWidth) + 3 * lin(tokens, hidden, p.intermediate());
         long lAttention = 2 * 2 * p.batch() * t * t * qWidth;
-        long head = lin(tokens, hidden, p.vocab());
+        long head = lin((long) p.batch() * p.textLength(), hidden, p.vocab());
         long llmForward = p.layers() * (lLinears + lAttention) + head;
 
         // backward

@@ -169,7 +169,7 @@ public final class StepBenchmark {
             Tensor features = model.visionTower().encode(batch.pixels());
             t1 = System.nanoTime();
             LlavaOutput out = forwardFromFeatures(batch, features);
-            LossResult r = loss.compute(out, batch.labels(), batch.imageSample(), mode, 1.0);
+            LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), mode, 1.0, false);
             lossValue = r.total().item();
             t2 = System.nanoTime();
             tape.backward(r.total());
@@ -188,7 +188,11 @@ public final class StepBenchmark {
         return lossValue;
     }
 
-    /** The rest of {@link LlavaModel#forward} after the vision tower: projector, splice, decoder, LM head. */
+    /**
+     * The rest of {@link LlavaModel#forward} after the vision tower, as the Trainer runs it:
+     * projector, splice and decoder, no full logits (the loss applies the LM head at the supervised
+     * positions).
+     */
     LlavaOutput forwardFromFeatures(SyntheticBatch batch, Tensor features) {
         CausalLanguageModel lm = model.languageModel();
         int b = preset.batch();
@@ -200,13 +204,12 @@ public final class StepBenchmark {
         Tensor rows = F.reshape(imageFeatures, flat.length, h);
         embeds = F.reshape(F.replaceRows(F.reshape(embeds, (long) b * t, h), flat, rows), b, t, h);
         DecoderOutput d = lm.decode(embeds, batch.attentionMask(), loss.decodeOptions());
-        Tensor logits = lm.logits(d.hidden());
         int n = preset.numPatches();
         int[][] imageRows = new int[b][n];
         for (int i = 0; i < b; i++) {
             System.arraycopy(flat, i * n, imageRows[i], 0, n);
         }
-        return new LlavaOutput(logits, d.hidden(), imageFeatures, imageRows, d.layerOutputs());
+        return new LlavaOutput(null, d.hidden(), imageFeatures, imageRows, d.layerOutputs());
     }
 
     /** The batches the steps cycle through. */

@@ -1,6 +1,7 @@
 package io.github.vdep.train.loss;
 
 import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.llava.CausalLanguageModel;
 import io.github.vdep.core.llava.DecodeOptions;
 import io.github.vdep.core.llava.LlavaOutput;
 import io.github.vdep.core.ops.F;
@@ -51,7 +52,22 @@ public final class HybridLoss {
      * adding it to the total (to compare runs, e.g. a LLaVA-only baseline, on the same curve).
      */
     public LossResult compute(LlavaOutput out, INDArray labels, int[] imageSample, BatchMode mode, double alpha, boolean monitor) {
-        Tensor text = textLoss(out.logits(), labels);
+        return compute(out, null, labels, imageSample, mode, alpha, monitor);
+    }
+
+    /**
+     * As {@link #compute(LlavaOutput, INDArray, int[], BatchMode, double, boolean)} for an output
+     * computed without logits ({@code LlavaModel.forward(inputs, options, false)}): the LM head of
+     * {@code lm} is applied only at the positions whose next token is supervised (see
+     * {@link #textLoss(Tensor, CausalLanguageModel, INDArray)}). The loss and the gradients are
+     * those of the full logits; the LM head and the softmax skip the unsupervised positions,
+     * which in LLaVA data are most of them (the image, the prompt, the padding).
+     *
+     * @param lm the language model whose LM head to apply, or null to use {@code out.logits()}
+     */
+    public LossResult compute(LlavaOutput out, CausalLanguageModel lm, INDArray labels, int[] imageSample, BatchMode mode, double alpha,
+            boolean monitor) {
+        Tensor text = lm != null && out.logits() == null ? textLoss(out.hidden(), lm, labels) : textLoss(out.logits(), labels);
         long supervised = countSupervised(labels);
         boolean train = mode.anyVdep();
         if ((!train && !monitor) || out.imageFeatures() == null) {
@@ -73,13 +89,45 @@ public final class HybridLoss {
 
     /** Shifted cross-entropy: logits at t against labels at t+1. */
     public static Tensor textLoss(Tensor logits, INDArray labels) {
+        return F.crossEntropy(logits, shiftedTargets(labels));
+    }
+
+    /**
+     * The same loss from final hidden states [B, T, H]: the LM head runs only on the rows whose
+     * shifted target is supervised. Rows with an ignored target add nothing to the loss or to any
+     * gradient, so skipping them changes neither (up to float summation order).
+     */
+    public static Tensor textLoss(Tensor hidden, CausalLanguageModel lm, INDArray labels) {
+        int[] targets = shiftedTargets(labels);
+        int k = 0;
+        for (int target : targets) {
+            if (target != F.IGNORE_INDEX) {
+                k++;
+            }
+        }
+        // no supervised token: one ignored row keeps the graph (and gives the 0 loss crossEntropy defines)
+        int[] rows = new int[Math.max(1, k)];
+        int[] kept = new int[rows.length];
+        kept[0] = F.IGNORE_INDEX;
+        for (int i = 0, j = 0; i < targets.length; i++) {
+            if (targets[i] != F.IGNORE_INDEX) {
+                rows[j] = i;
+                kept[j++] = targets[i];
+            }
+        }
+        Tensor states = F.gatherRows(F.reshape(hidden, -1, hidden.size(hidden.rank() - 1)), rows);
+        return F.crossEntropy(lm.logits(states), kept);
+    }
+
+    /** Targets for the logits at each flattened position: the label at t+1, ignored at the last position. */
+    private static int[] shiftedTargets(INDArray labels) {
         long[] flat = labels.dup('c').reshape(labels.length()).toLongVector();
         int t = (int) labels.size(1);
         int[] targets = new int[flat.length];
         for (int i = 0; i < flat.length; i++) {
             targets[i] = (i % t == t - 1) ? F.IGNORE_INDEX : (int) flat[i + 1];
         }
-        return F.crossEntropy(logits, targets);
+        return targets;
     }
 
     /**

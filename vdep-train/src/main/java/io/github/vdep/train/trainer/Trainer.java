@@ -134,8 +134,10 @@ public final class Trainer {
             mode = mode == null || mode.equals(label) ? label : "mixed";
             // record(true): the backward pass frees the step's intermediate values as it goes (read them before it)
             try (Tape tape = Tape.record(true)) {
-                LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), true);
-                LossResult r = loss.compute(out, batch.labels(), batch.imageSample(), m, alpha, config.monitorImageLoss());
+                // no full logits: the loss applies the LM head at the supervised positions only
+                LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), false);
+                LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, alpha,
+                        config.monitorImageLoss());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
                 lossSum += r.total().item();
                 tape.backward(total);
