@@ -87,7 +87,7 @@ public final class AttentionHeatmapChart implements AttentionMapRenderer.Overlay
         PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
         legend.setPosition(RectangleEdge.BOTTOM);
         legend.setStripWidth(8);
-        legend.setMargin(new RectangleInsets(2, 8, 2, 8));
+        legend.setMargin(new RectangleInsets(2, 22, 2, 22)); // room for the end tick labels, which are centred on the strip's ends
         chart.addSubtitle(legend);
         return chart.createBufferedImage(size, size + LEGEND_HEIGHT);
     }
