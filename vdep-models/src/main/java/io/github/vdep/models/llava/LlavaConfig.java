@@ -83,6 +83,11 @@ public record LlavaConfig(
             throw new CheckpointException(file, "text_config model_type '" + root.path("text_config").path("model_type").asText()
                     + "' is not supported (llama only)");
         }
+        // e.g. a SigLIP tower (LLaVA-OneVision) would otherwise be read as CLIP and fail later, at its weights
+        String visionType = root.path("vision_config").path("model_type").asText("clip_vision_model");
+        if (!visionType.equals("clip_vision_model")) {
+            throw new CheckpointException(file, "vision_config model_type '" + visionType + "' is not supported (clip_vision_model only)");
+        }
         try {
             return JSON.treeToValue(root, LlavaConfig.class);
         } catch (IOException | IllegalArgumentException e) {

@@ -559,6 +559,13 @@ class LlavaCheckpointTest {
     }
 
     @Test
+    void unsupportedVisionModelType() throws IOException {
+        Path dir = withConfig(c -> ((ObjectNode) c.get("vision_config")).put("model_type", "siglip_vision_model"));
+        assertCheckpointError(dir.resolve("config.json"), null, () -> LlavaCheckpoint.load(dir), "vision_config model_type 'siglip_vision_model'",
+                "not supported");
+    }
+
+    @Test
     void unsupportedRopeScaling() throws IOException {
         Path dir = withConfig(c -> ((ObjectNode) c.get("text_config")).putObject("rope_scaling").put("type", "linear").put("factor", 2.0));
         assertCheckpointError(dir.resolve("config.json"), null, () -> LlavaCheckpoint.load(dir), "rope_scaling", "not supported");
