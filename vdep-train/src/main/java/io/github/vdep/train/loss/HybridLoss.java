@@ -67,8 +67,9 @@ public final class HybridLoss {
      */
     public LossResult compute(LlavaOutput out, CausalLanguageModel lm, INDArray labels, int[] imageSample, BatchMode mode, double alpha,
             boolean monitor) {
-        Tensor text = lm != null && out.logits() == null ? textLoss(out.hidden(), lm, labels) : textLoss(out.logits(), labels);
-        long supervised = countSupervised(labels);
+        int[] targets = shiftedTargets(labels);
+        Tensor text = lm != null && out.logits() == null ? textLossAtTargets(out.hidden(), lm, targets) : F.crossEntropy(out.logits(), targets);
+        long supervised = countSupervised(targets);
         boolean train = mode.anyVdep();
         if ((!train && !monitor) || out.imageFeatures() == null) {
             return new LossResult(text, text.item(), null, supervised, 0, null);
@@ -98,13 +99,11 @@ public final class HybridLoss {
      * gradient, so skipping them changes neither (up to float summation order).
      */
     public static Tensor textLoss(Tensor hidden, CausalLanguageModel lm, INDArray labels) {
-        int[] targets = shiftedTargets(labels);
-        int k = 0;
-        for (int target : targets) {
-            if (target != F.IGNORE_INDEX) {
-                k++;
-            }
-        }
+        return textLossAtTargets(hidden, lm, shiftedTargets(labels));
+    }
+
+    private static Tensor textLossAtTargets(Tensor hidden, CausalLanguageModel lm, int[] targets) {
+        int k = countSupervised(targets);
         // no supervised token: one ignored row keeps the graph (and gives the 0 loss crossEntropy defines)
         int[] rows = new int[Math.max(1, k)];
         int[] kept = new int[rows.length];
@@ -173,12 +172,11 @@ public final class HybridLoss {
         return new Tensor[] {pred, target};
     }
 
-    private static long countSupervised(INDArray labels) {
-        long[] flat = labels.dup('c').reshape(labels.length()).toLongVector();
-        int t = (int) labels.size(1);
-        long n = 0;
-        for (int i = 0; i < flat.length; i++) {
-            if (i % t != 0 && flat[i] != F.IGNORE_INDEX) {
+    /** Supervised text targets: the shifted targets that are not ignored. */
+    private static int countSupervised(int[] targets) {
+        int n = 0;
+        for (int target : targets) {
+            if (target != F.IGNORE_INDEX) {
                 n++;
             }
         }

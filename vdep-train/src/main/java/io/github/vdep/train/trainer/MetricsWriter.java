@@ -43,16 +43,8 @@ public final class MetricsWriter implements AutoCloseable {
         o.put("mode", m.mode());
         putFinite(o, "loss", m.loss());
         putFinite(o, "text_loss", m.textLoss());
-        if (m.imageLoss() == null) {
-            o.putNull("image_loss");
-        } else {
-            putFinite(o, "image_loss", m.imageLoss());
-        }
-        if (m.imageTargetRms() == null) {
-            o.putNull("image_target_rms");
-        } else {
-            putFinite(o, "image_target_rms", m.imageTargetRms());
-        }
+        putFiniteOrNull(o, "image_loss", m.imageLoss());
+        putFiniteOrNull(o, "image_target_rms", m.imageTargetRms());
         o.put("alpha", m.alpha());
         o.put("lr", m.lr());
         putFinite(o, "grad_norm", m.gradNorm());
@@ -68,6 +60,14 @@ public final class MetricsWriter implements AutoCloseable {
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void putFiniteOrNull(ObjectNode o, String key, Double v) {
+        if (v == null) {
+            o.putNull(key);
+        } else {
+            putFinite(o, key, v);
         }
     }
 
