@@ -40,6 +40,22 @@ final class Activations {
     /** CLIP's quick_gelu: x * sigmoid(1.702 x). */
     static Tensor quickGelu(Tensor x) {
         INDArray v = x.value();
+        if (NativeKernels.usable(v)) {
+            INDArray y = Buffers.allocate(v.dataType(), v.shape());
+            NativeKernels.quickGeluForward(v, y);
+            if (!Tape.needsGrad(x)) {
+                return Tape.constantOwned(y);
+            }
+            return Tape.opOwned(y, g -> {
+                INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
+                INDArray dx = Buffers.allocate(v.dataType(), v.shape());
+                NativeKernels.quickGeluBackward(v, gg, dx);
+                if (gg != g) {
+                    Buffers.release(gg);
+                }
+                x.accumulateGradOwned(dx);
+            }, x);
+        }
         INDArray s = Transforms.sigmoid(v.mul(QUICK_GELU_K), false);
         INDArray y = v.mul(s);
         if (!Tape.needsGrad(x)) {
@@ -76,6 +92,9 @@ final class Activations {
     static Tensor swiglu(Tensor gate, Tensor up) {
         Shapes.require(java.util.Arrays.equals(gate.shape(), up.shape()), "swiglu: gate " + Shapes.str(gate.shape()) + " and up " + Shapes.str(up.shape()) + " differ");
         INDArray gv = gate.value();
+        if (NativeKernels.usable(gv, up.value())) {
+            return swigluNative(gate, up);
+        }
         INDArray s = Transforms.sigmoid(gv, true);
         INDArray y = gv.mul(s).muli(up.value());
         if (!Tape.needsGrad(gate, up)) {
@@ -90,6 +109,32 @@ final class Activations {
                 gate.accumulateGradOwned(siluGrad(gv, s).muli(up.value()).muli(g));
             }
             Buffers.release(s);
+        }, gate, up);
+    }
+
+    /** SwiGLU in one native pass each way; sigmoid(gate) is recomputed in the backward, not kept. */
+    private static Tensor swigluNative(Tensor gate, Tensor up) {
+        INDArray gv = gate.value();
+        INDArray uv = up.value();
+        INDArray y = Buffers.allocate(gv.dataType(), gv.shape());
+        NativeKernels.swigluForward(gv, uv, y);
+        if (!Tape.needsGrad(gate, up)) {
+            return Tape.constantOwned(y);
+        }
+        return Tape.opOwned(y, g -> {
+            INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
+            INDArray dg = gate.requiresGrad() ? Buffers.allocate(gv.dataType(), gv.shape()) : null;
+            INDArray du = up.requiresGrad() ? Buffers.allocate(gv.dataType(), gv.shape()) : null;
+            NativeKernels.swigluBackward(gv, uv, gg, dg, du);
+            if (gg != g) {
+                Buffers.release(gg);
+            }
+            if (du != null) {
+                up.accumulateGradOwned(du);
+            }
+            if (dg != null) {
+                gate.accumulateGradOwned(dg);
+            }
         }, gate, up);
     }
 

@@ -39,6 +39,9 @@ final class AttentionOp {
                 "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
         long rep = h / hkv;
         long m = rep * t;
+        if (NativeKernels.usable(q.value(), k.value(), v.value())) {
+            return applyNative(q, k, v, causal, keyMask, scale, probsSink, (int) rep);
+        }
         INDArray qg = q.value().reshape('c', b, hkv, m, d);
         INDArray kv = k.value();
         INDArray vv = v.value();
@@ -91,6 +94,54 @@ final class AttentionOp {
                 Buffers.release(dp);
             } else if (!keepProbs) {
                 Buffers.release(probs);
+            }
+        }, q, k, v);
+    }
+
+    /** The same computation as one native call per direction (see {@link NativeKernels}). */
+    private static Tensor applyNative(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale,
+                                      Consumer<INDArray> probsSink, int rep) {
+        INDArray qv = q.value(), kv = k.value(), vv = v.value();
+        int b = (int) q.size(0), h = (int) q.size(1), t = (int) q.size(2), d = (int) q.size(3);
+        int hkv = (int) k.size(1), s = (int) k.size(2);
+        org.nd4j.linalg.api.buffer.DataType type = qv.dataType();
+        INDArray mask = keyMask == null ? null : keyMask.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
+        INDArray probs = Buffers.allocate(type, b, hkv, (long) rep * t, s);
+        INDArray y = Buffers.allocate(type, b, h, t, d);
+        NativeKernels.attentionForward(qv, kv, vv, mask, probs, y, b, hkv, rep, t, s, d, causal, scale);
+        if (mask != null) {
+            mask.close();
+        }
+        boolean keepProbs = probsSink != null;
+        if (keepProbs) {
+            probsSink.accept(probs.reshape('c', b, h, t, s));
+        }
+        if (!Tape.needsGrad(q, k, v)) {
+            if (!keepProbs) {
+                Buffers.release(probs);
+            }
+            return Tape.constantOwned(y);
+        }
+        return Tape.opOwned(y, g -> {
+            INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
+            INDArray dq = q.requiresGrad() ? Buffers.allocate(type, b, h, t, d) : null;
+            INDArray dk = k.requiresGrad() ? Buffers.allocate(type, b, hkv, s, d) : null;
+            INDArray dv = v.requiresGrad() ? Buffers.allocate(type, b, hkv, s, d) : null;
+            NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, scale);
+            if (gg != g) {
+                Buffers.release(gg);
+            }
+            if (!keepProbs) {
+                Buffers.release(probs);
+            }
+            if (dv != null) {
+                v.accumulateGradOwned(dv);
+            }
+            if (dq != null) {
+                q.accumulateGradOwned(dq);
+            }
+            if (dk != null) {
+                k.accumulateGradOwned(dk);
             }
         }, q, k, v);
     }

@@ -31,6 +31,9 @@ final class CrossEntropyOp {
             count++;
         }
         double norm = normalizer > 0 ? normalizer : count;
+        if (NativeKernels.usable(l2)) {
+            return applyNative(logits, l2, targets, ignoreIndex, norm, count);
+        }
         INDArray max = l2.max(true, 1);
         INDArray e = Buffers.allocate(l2.dataType(), n, vocab).assign(l2).subiColumnVector(max);
         Transforms.exp(e, false);
@@ -70,6 +73,39 @@ final class CrossEntropyOp {
             INDArray rowScale = Nd4j.createFromArray(scales).reshape(n, 1).castTo(logits.dataType());
             logits.accumulateGradOwned(p.muliColumnVector(rowScale).reshape('c', logits.shape()));
             Buffers.release(rowScale, sum);
+        }, logits);
+    }
+
+    /** Log-sum-exp in one native pass; the backward recomputes the softmax from it instead of keeping it. */
+    private static Tensor applyNative(Tensor logits, INDArray l2, int[] targets, int ignoreIndex, double norm, int count) {
+        int n = targets.length;
+        double[] lse = NativeKernels.logSumExpRows(l2);
+        double[] picked = picked(l2, targets, ignoreIndex);
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            if (targets[i] != ignoreIndex) {
+                total += lse[i] - picked[i];
+            }
+        }
+        double loss = count == 0 ? 0.0 : total / norm;
+        INDArray y = Nd4j.scalar(logits.dataType(), loss).reshape(1);
+        if (!Tape.needsGrad(logits)) {
+            return Tape.constantOwned(y);
+        }
+        return Tape.opOwned(y, g -> {
+            if (count == 0) {
+                return;
+            }
+            double scale = g.getDouble(0) / norm;
+            double[] scales = new double[n];
+            for (int i = 0; i < n; i++) {
+                if (targets[i] != ignoreIndex) {
+                    scales[i] = scale;
+                }
+            }
+            INDArray grad = Buffers.allocate(l2.dataType(), l2.shape());
+            NativeKernels.crossEntropyGradRows(l2, lse, scales, targets, grad);
+            logits.accumulateGradOwned(grad.reshape('c', logits.shape()));
         }, logits);
     }
 

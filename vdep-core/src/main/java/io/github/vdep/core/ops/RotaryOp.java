@@ -23,6 +23,20 @@ final class RotaryOp {
         long d = x.size(3);
         Shapes.require(d % 2 == 0, "rope: head dim " + d + " is odd");
         INDArray v = x.value();
+        if (NativeKernels.usable(v, cos, sin)) {
+            int t = (int) x.size(2);
+            INDArray y = Buffers.allocate(v.dataType(), v.shape());
+            NativeKernels.rope(v, cos, sin, y, t, (int) d, false);
+            return Tape.opOwned(y, g -> {
+                INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
+                INDArray dx = Buffers.allocate(v.dataType(), v.shape());
+                NativeKernels.rope(gg, cos, sin, dx, t, (int) d, true);
+                if (gg != g) {
+                    Buffers.release(gg);
+                }
+                x.accumulateGradOwned(dx);
+            }, x);
+        }
         INDArray rotated = rotateHalf(v, d, false).muli(sin);
         INDArray y = v.mul(cos).addi(rotated);
         Buffers.release(rotated);

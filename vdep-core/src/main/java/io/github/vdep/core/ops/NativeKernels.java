@@ -1,0 +1,251 @@
+package io.github.vdep.core.ops;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.ref.Reference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The native CPU kernels of {@code src/main/native/vdep_kernels.cpp}: attention, cross-entropy,
+ * SwiGLU, quick-GELU and rotary embedding, each one vectorised pass instead of several ND4J
+ * calls (see docs/performance.md). The Maven build compiles the library with g++ on Linux
+ * x86-64 and puts it in the jar; it is used when it loads, the CPU has AVX2 and FMA, ND4J runs
+ * on its CPU backend, and neither {@code -Dvdep.native=false} nor {@code VDEP_NATIVE_KERNELS=0}
+ * turns it off. Otherwise every primitive keeps its ND4J implementation.
+ *
+ * <p>Callers hand over whole row-major arrays ({@link #usable}); the kernels read and write
+ * their memory directly. Results do not depend on the thread count: work is split at whole rows,
+ * groups or 8-element blocks.
+ */
+final class NativeKernels {
+    private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
+    private static final String RESOURCE = "/native/linux-x86_64/libvdepkernels.so";
+    private static final boolean AVAILABLE = load();
+    private static volatile boolean enabled = AVAILABLE;
+
+    private NativeKernels() {
+    }
+
+    /** Whether the library loaded and may be used on this machine. */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    /**
+     * Turns the kernels on or off (tests compare both paths); returns the previous setting. On a
+     * machine without the library they stay off.
+     */
+    static boolean setEnabled(boolean on) {
+        boolean before = enabled;
+        enabled = on && AVAILABLE;
+        return before;
+    }
+
+    /** Whether the kernels are on and can take these arrays: same float or double type, whole, row-major. */
+    static boolean usable(INDArray... arrays) {
+        if (!enabled) {
+            return false;
+        }
+        DataType t = arrays[0].dataType();
+        if (t != DataType.FLOAT && t != DataType.DOUBLE) {
+            return false;
+        }
+        for (INDArray a : arrays) {
+            if (a.dataType() != t || !Shapes.isWhole(a) || a.length() > Integer.MAX_VALUE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean load() {
+        String off = System.getProperty("vdep.native", System.getenv("VDEP_NATIVE_KERNELS"));
+        if (off != null && (off.equals("0") || off.equalsIgnoreCase("false"))) {
+            LOG.info("native kernels turned off; using ND4J's");
+            return false;
+        }
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            LOG.debug("no native kernels for {} {}; using ND4J's", os, arch);
+            return false;
+        }
+        String backend = Nd4j.getBackend().getClass().getName();
+        if (!backend.contains(".cpu.")) {
+            LOG.debug("ND4J backend {} is not the CPU one; native kernels not used", backend);
+            return false;
+        }
+        try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                LOG.warn("native kernels were not built (no g++ at build time?); using ND4J's slower kernels");
+                return false;
+            }
+            Path file = Files.createTempFile("libvdepkernels", ".so");
+            file.toFile().deleteOnExit();
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            System.load(file.toAbsolutePath().toString());
+            if (!cpuSupported()) {
+                LOG.info("CPU lacks AVX2/FMA; native kernels not used");
+                return false;
+            }
+            LOG.debug("native kernels loaded");
+            return true;
+        } catch (IOException | UnsatisfiedLinkError e) {
+            LOG.warn("native kernels failed to load ({}); using ND4J's", e.toString());
+            return false;
+        }
+    }
+
+    private static int code(INDArray a) {
+        return a.dataType() == DataType.FLOAT ? 0 : 1;
+    }
+
+    private static long addr(INDArray a) {
+        return a == null ? 0L : a.data().address();
+    }
+
+    /** Threads for work of {@code units} pieces of which each task should get at least {@code minPerTask}. */
+    private static int tasks(long units, long minPerTask) {
+        int threads = Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors()));
+        return (int) Math.max(1, Math.min(threads, units / Math.max(1, minPerTask)));
+    }
+
+    /** Runs body over [0, units) split into {@code tasks} contiguous ranges. */
+    private static void forRanges(long units, int tasks, RangeBody body) {
+        if (tasks == 1) {
+            body.run(0, units);
+            return;
+        }
+        IntStream.range(0, tasks).parallel().forEach(t -> body.run(units * t / tasks, units * (t + 1) / tasks));
+    }
+
+    @FunctionalInterface
+    private interface RangeBody {
+        void run(long from, long to);
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    /**
+     * q [B, H, T, d] (H = Hkv * rep), k and v [B, Hkv, S, d], keyMask null or float [B, S];
+     * writes probs [B, Hkv, rep * T, S] and y [B, H, T, d].
+     */
+    static void attentionForward(INDArray q, INDArray k, INDArray v, INDArray keyMask, INDArray probs, INDArray y,
+                                 int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale) {
+        int groups = b * hkv;
+        forRanges(groups, tasks(groups, 1), (g0, g1) -> attentionForward(code(q), addr(q), addr(k), addr(v), addr(keyMask),
+                addr(probs), addr(y), b, hkv, rep, t, s, d, causal, scale, (int) g0, (int) g1));
+        Reference.reachabilityFence(new Object[] {q, k, v, keyMask, probs, y});
+    }
+
+    /** The backward of {@link #attentionForward}; dq, dk, dv (each may be null) are written whole. */
+    static void attentionBackward(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray dy, INDArray dq, INDArray dk,
+                                  INDArray dv, int b, int hkv, int rep, int t, int s, int d, double scale) {
+        int groups = b * hkv;
+        forRanges(groups, tasks(groups, 1), (g0, g1) -> attentionBackward(code(q), addr(q), addr(k), addr(v), addr(probs),
+                addr(dy), addr(dq), addr(dk), addr(dv), b, hkv, rep, t, s, d, scale, (int) g0, (int) g1));
+        Reference.reachabilityFence(new Object[] {q, k, v, probs, dy, dq, dk, dv});
+    }
+
+    // ---------------------------------------------------------------- cross-entropy
+
+    /** Per-row log-sum-exp of x [N, V] (accumulated in the input's precision, logged in double). */
+    static double[] logSumExpRows(INDArray x) {
+        int n = (int) x.size(0);
+        int vocab = (int) x.size(1);
+        // written through a native buffer: each task fills its own rows
+        INDArray lse = Nd4j.createUninitialized(DataType.DOUBLE, n);
+        forRanges(n, tasks(n, 8), (r0, r1) -> logSumExpRows(code(x), addr(x), vocab, addr(lse), (int) r0, (int) r1));
+        Reference.reachabilityFence(x);
+        double[] out = lse.toDoubleVector();
+        lse.close();
+        return out;
+    }
+
+    /** grad [N, V] = (softmax(x) - onehot(targets)) * rowScale per row (rows with scale 0: zeros). */
+    static void crossEntropyGradRows(INDArray x, double[] lse, double[] rowScale, int[] targets, INDArray grad) {
+        int n = (int) x.size(0);
+        int vocab = (int) x.size(1);
+        forRanges(n, tasks(n, 8), (r0, r1) -> crossEntropyGradRows(code(x), addr(x), vocab, lse, rowScale, targets, addr(grad),
+                (int) r0, (int) r1));
+        Reference.reachabilityFence(new Object[] {x, grad});
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    private static final long MIN_BLOCKS_PER_TASK = 4096; // 32k elements
+
+    /** Splits [0, n) at multiples of 8 elements, the kernels' block size. */
+    private static void forBlocks(long n, RangeBody body) {
+        long blocks = (n + 7) / 8;
+        forRanges(blocks, tasks(blocks, MIN_BLOCKS_PER_TASK), (b0, b1) -> body.run(b0 * 8, Math.min(n, b1 * 8)));
+    }
+
+    /** y = silu(g) * u. */
+    static void swigluForward(INDArray g, INDArray u, INDArray y) {
+        forBlocks(g.length(), (n0, n1) -> swigluForward(code(g), addr(g), addr(u), addr(y), n0, n1));
+        Reference.reachabilityFence(new Object[] {g, u, y});
+    }
+
+    /** dg, du (either may be null) from dy. */
+    static void swigluBackward(INDArray g, INDArray u, INDArray dy, INDArray dg, INDArray du) {
+        forBlocks(g.length(), (n0, n1) -> swigluBackward(code(g), addr(g), addr(u), addr(dy), addr(dg), addr(du), n0, n1));
+        Reference.reachabilityFence(new Object[] {g, u, dy, dg, du});
+    }
+
+    /** y = x sigmoid(1.702 x). */
+    static void quickGeluForward(INDArray x, INDArray y) {
+        forBlocks(x.length(), (n0, n1) -> quickGeluForward(code(x), addr(x), addr(y), n0, n1));
+        Reference.reachabilityFence(new Object[] {x, y});
+    }
+
+    /** dx from dy. */
+    static void quickGeluBackward(INDArray x, INDArray dy, INDArray dx) {
+        forBlocks(x.length(), (n0, n1) -> quickGeluBackward(code(x), addr(x), addr(dy), addr(dx), n0, n1));
+        Reference.reachabilityFence(new Object[] {x, dy, dx});
+    }
+
+    /**
+     * Rotary embedding of x [rows, d] with row r at position r % T of cos and sin [T, d]; with
+     * {@code transpose} the backward (x is then the incoming gradient).
+     */
+    static void rope(INDArray x, INDArray cos, INDArray sin, INDArray y, int t, int d, boolean transpose) {
+        long rows = x.length() / d;
+        forRanges(rows, tasks(rows * d, 32768), (r0, r1) -> ropeRows(code(x), addr(x), addr(cos), addr(sin), addr(y), t, d, transpose, r0, r1));
+        Reference.reachabilityFence(new Object[] {x, cos, sin, y});
+    }
+
+    // ---------------------------------------------------------------- JNI (vdep_kernels.cpp)
+
+    private static native boolean cpuSupported();
+
+    private static native void attentionForward(int dtype, long q, long k, long v, long keyMask, long probs, long y,
+                                                int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, int g0, int g1);
+
+    private static native void attentionBackward(int dtype, long q, long k, long v, long probs, long dy, long dq, long dk, long dv,
+                                                 int b, int hkv, int rep, int t, int s, int d, double scale, int g0, int g1);
+
+    private static native void logSumExpRows(int dtype, long x, int vocab, long lse, int r0, int r1);
+
+    private static native void crossEntropyGradRows(int dtype, long x, int vocab, double[] lse, double[] rowScale, int[] targets,
+                                                    long grad, int r0, int r1);
+
+    private static native void swigluForward(int dtype, long g, long u, long y, long n0, long n1);
+
+    private static native void swigluBackward(int dtype, long g, long u, long dy, long dg, long du, long n0, long n1);
+
+    private static native void quickGeluForward(int dtype, long x, long y, long n0, long n1);
+
+    private static native void quickGeluBackward(int dtype, long x, long dy, long dx, long n0, long n1);
+
+    private static native void ropeRows(int dtype, long x, long cos, long sin, long y, int t, int d, boolean transpose, long r0, long r1);
+}

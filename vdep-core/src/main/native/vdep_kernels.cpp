@@ -1,0 +1,544 @@
+// Native CPU kernels for the primitives whose ND4J versions are slow at LLaVA sizes: attention
+// (scores, mask, softmax, weighted sum and their backward as one call per KV-head group), the
+// cross-entropy's log-sum-exp and gradient, SwiGLU, quick-GELU and rotary embedding. Each is one
+// pass over memory, vectorised by the compiler (AVX2 + FMA). The results depend only on this
+// binary and the inputs, never on thread count or timing: work is split by whole rows or groups
+// and every reduction runs in a fixed order.
+//
+// Called from io.github.vdep.core.ops.NativeKernels with raw addresses of row-major ND4J
+// buffers; the Java side checks shapes, types and contiguity before calling.
+
+#include <jni.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------- float vectors
+
+// Eight floats in one AVX register (GCC vector extensions). Unaligned loads and stores go
+// through memcpy, which compiles to vmovups.
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+inline v8f load8(const float* p) { v8f v; std::memcpy(&v, p, sizeof v); return v; }
+inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+inline v8f splat(float a) { return v8f{a, a, a, a, a, a, a, a}; }
+
+// Loads the n < 8 leading elements of p into lanes, the rest filled with `fill`.
+inline v8f load_part(const float* p, int n, float fill) {
+    float t[8];
+    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : fill;
+    return load8(t);
+}
+inline void store_part(float* p, int n, v8f v) {
+    float t[8];
+    store8(t, v);
+    for (int i = 0; i < n; i++) p[i] = t[i];
+}
+
+// Lanes summed in a fixed order.
+inline float hsum(v8f v) {
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+inline float hmax(v8f v) {
+    float m = v[0];
+    for (int i = 1; i < 8; i++) m = v[i] > m ? v[i] : m;
+    return m;
+}
+inline v8f vmax(v8f a, v8f b) { return a > b ? a : b; }
+
+// exp(x): Cody-Waite reduction and Cephes' degree-6 polynomial (about 1 ulp). Below -87.33
+// (including -inf) it returns 0; above 88.37 it saturates at about 2.5e38.
+inline v8f exp8(v8f x) {
+    const v8f lo = splat(-87.3365447504f);
+    const v8f hi = splat(88.37f);  // keeps 2^n a normal float
+    v8f xc = x < lo ? lo : x;
+    xc = xc > hi ? hi : xc;
+    v8f fx = __builtin_ia32_roundps256(xc * splat(1.44269504088896341f) + splat(0.5f), 0x09);  // floor
+    v8f r = xc - fx * splat(0.693359375f);
+    r = r - fx * splat(-2.12194440e-4f);
+    v8f z = r * r;
+    v8f y = splat(1.9875691500e-4f);
+    y = y * r + splat(1.3981999507e-3f);
+    y = y * r + splat(8.3334519073e-3f);
+    y = y * r + splat(4.1665795894e-2f);
+    y = y * r + splat(1.6666665459e-1f);
+    y = y * r + splat(5.0000001201e-1f);
+    y = y * z + r + splat(1.0f);
+    v8i bits = (__builtin_convertvector(fx, v8i) + 127) << 23;
+    v8f res = y * __builtin_bit_cast(v8f, bits);
+    return x < lo ? splat(0.0f) : res;
+}
+inline v8f sigmoid8(v8f x) { return splat(1.0f) / (splat(1.0f) + exp8(-x)); }
+
+// Row reductions in a fixed lane order (the same result whatever thread runs them).
+inline float max_of(const float* p, int n) {
+    v8f m = splat(-INFINITY);
+    int j = 0;
+    for (; j + 8 <= n; j += 8) m = vmax(m, load8(p + j));
+    if (j < n) m = vmax(m, load_part(p + j, n - j, -INFINITY));
+    return hmax(m);
+}
+inline double max_of(const double* p, int n) {
+    double m = -INFINITY;
+    for (int j = 0; j < n; j++) m = p[j] > m ? p[j] : m;
+    return m;
+}
+inline float dot_of(const float* a, const float* b, int n) {
+    v8f s = splat(0.0f);
+    int j = 0;
+    for (; j + 8 <= n; j += 8) s += load8(a + j) * load8(b + j);
+    if (j < n) s += load_part(a + j, n - j, 0.0f) * load_part(b + j, n - j, 0.0f);
+    return hsum(s);
+}
+inline double dot_of(const double* a, const double* b, int n) {
+    double s = 0;
+    for (int j = 0; j < n; j++) s += a[j] * b[j];
+    return s;
+}
+// p[j] = exp(p[j] - shift), returning their sum.
+inline float exp_shift_sum(float* p, int n, float shift) {
+    v8f s = splat(0.0f), sh = splat(shift);
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f e = exp8(load8(p + j) - sh);
+        store8(p + j, e);
+        s += e;
+    }
+    if (j < n) {
+        v8f e = exp8(load_part(p + j, n - j, -INFINITY) - sh);  // padding lanes give exp(-inf) = 0
+        store_part(p + j, n - j, e);
+        s += e;
+    }
+    return hsum(s);
+}
+// Double precision serves the finite-difference gradient checks: plain loops and libm's exp.
+inline double exp_shift_sum(double* p, int n, double shift) {
+    double s = 0;
+    for (int j = 0; j < n; j++) {
+        p[j] = std::exp(p[j] - shift);
+        s += p[j];
+    }
+    return s;
+}
+
+// Applies f (v8f -> v8f, lane-wise) to 8-element blocks [n0, n1) of an elementwise kernel; the
+// last partial block is padded, so every element goes through the same vector code.
+template <typename Body>
+inline void blocks8(long n0, long n1, Body body) {
+    for (long i = n0; i < n1; i += 8) body(i, n1 - i < 8 ? static_cast<int>(n1 - i) : 8);
+}
+inline v8f ld(const float* p, long i, int n) { return n == 8 ? load8(p + i) : load_part(p + i, n, 0.0f); }
+inline void st(float* p, long i, int n, v8f v) {
+    if (n == 8) store8(p + i, v); else store_part(p + i, n, v);
+}
+
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// ---------------------------------------------------------------- small gemm
+
+// C[M x N] = A[M x K] B[K x N], row-major with leading dimensions. Float: 4 x 16 register tiles
+// of FMAs; double (gradient checks only): plain loops.
+constexpr int MR = 4;
+constexpr int NR = 16;
+
+// transA: A is stored [K x M] (row k holds A[:, k]), so the tile's 4 values of column k are adjacent.
+template <bool transA>
+inline float a_at(const float* A, int lda, int r, int k) {
+    return transA ? A[static_cast<size_t>(k) * lda + r] : A[static_cast<size_t>(r) * lda + k];
+}
+
+template <bool transA>
+inline void tile(int mr, int nr, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+    v8f c[MR][2];
+    for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = splat(0.0f);
+    if (nr == NR) {
+        for (int k = 0; k < K; k++) {
+            const float* b = B + static_cast<size_t>(k) * ldb;
+            v8f b0 = load8(b), b1 = load8(b + 8);
+            for (int r = 0; r < MR; r++) {
+                v8f a = splat(a_at<transA>(A, lda, r < mr ? r : 0, k));
+                c[r][0] += a * b0;
+                c[r][1] += a * b1;
+            }
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            const float* b = B + static_cast<size_t>(k) * ldb;
+            v8f b0 = load_part(b, nr < 8 ? nr : 8, 0.0f);
+            v8f b1 = nr > 8 ? load_part(b + 8, nr - 8, 0.0f) : splat(0.0f);
+            for (int r = 0; r < MR; r++) {
+                v8f a = splat(a_at<transA>(A, lda, r < mr ? r : 0, k));
+                c[r][0] += a * b0;
+                c[r][1] += a * b1;
+            }
+        }
+    }
+    for (int r = 0; r < mr; r++) {
+        float* out = C + static_cast<size_t>(r) * ldc;
+        if (nr == NR) {
+            store8(out, c[r][0]);
+            store8(out + 8, c[r][1]);
+        } else {
+            store_part(out, nr < 8 ? nr : 8, c[r][0]);
+            if (nr > 8) store_part(out + 8, nr - 8, c[r][1]);
+        }
+    }
+}
+
+template <bool transA>
+inline void gemm_impl(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+    for (int i = 0; i < M; i += MR) {
+        int mr = M - i < MR ? M - i : MR;
+        const float* a = transA ? A + i : A + static_cast<size_t>(i) * lda;
+        for (int j = 0; j < N; j += NR) {
+            int nr = N - j < NR ? N - j : NR;
+            tile<transA>(mr, nr, K, a, lda, B + j, ldb, C + static_cast<size_t>(i) * ldc + j, ldc);
+        }
+    }
+}
+
+// C = A B with A [M x K].
+inline void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+    gemm_impl<false>(M, N, K, A, lda, B, ldb, C, ldc);
+}
+// C = A^T B with A stored [K x M]: no transposed copy of a large A.
+inline void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+    gemm_impl<true>(M, N, K, A, lda, B, ldb, C, ldc);
+}
+
+inline void gemm(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc) {
+    for (int i = 0; i < M; i++) {
+        double* c = C + static_cast<size_t>(i) * ldc;
+        for (int j = 0; j < N; j++) c[j] = 0;
+        for (int k = 0; k < K; k++) {
+            double a = A[static_cast<size_t>(i) * lda + k];
+            const double* b = B + static_cast<size_t>(k) * ldb;
+            for (int j = 0; j < N; j++) c[j] += a * b[j];
+        }
+    }
+}
+inline void gemm_tn(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc) {
+    for (int i = 0; i < M; i++) {
+        double* c = C + static_cast<size_t>(i) * ldc;
+        for (int j = 0; j < N; j++) c[j] = 0;
+        for (int k = 0; k < K; k++) {
+            double a = A[static_cast<size_t>(k) * lda + i];
+            const double* b = B + static_cast<size_t>(k) * ldb;
+            for (int j = 0; j < N; j++) c[j] += a * b[j];
+        }
+    }
+}
+
+// out[N x M] = in[M x N]^T
+template <typename T>
+void transpose(int M, int N, const T* in, T* out) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) out[static_cast<size_t>(j) * M + i] = in[static_cast<size_t>(i) * N + j];
+}
+
+// ---------------------------------------------------------------- attention
+
+struct AttnShape {
+    int B, Hkv, rep, T, S, d;
+    bool causal;
+    const float* keyMask;  // [B, S], 0 at padding keys, or null
+    double scale;
+    int M() const { return rep * T; }
+};
+
+// Softmax of scale * scores over the keys a query may see, in place; the rest become 0. A row
+// with no visible key becomes uniform (what an additive finite mask gives, as in Hugging Face's
+// LLaMA). Query row i of a group is position S - T + i % T.
+template <typename T>
+void masked_softmax_rows(const AttnShape& s, int b, T* P) {
+    const int M = s.M(), S = s.S;
+    const T scale = static_cast<T>(s.scale);
+    const float* km = s.keyMask == nullptr ? nullptr : s.keyMask + static_cast<size_t>(b) * S;
+    for (int i = 0; i < M; i++) {
+        T* p = P + static_cast<size_t>(i) * S;
+        int lim = s.causal ? S - s.T + i % s.T + 1 : S;
+        if (km == nullptr) {
+            for (int j = 0; j < lim; j++) p[j] *= scale;
+        } else {
+            for (int j = 0; j < lim; j++) p[j] = km[j] != 0.0f ? p[j] * scale : static_cast<T>(-INFINITY);
+        }
+        T mx = max_of(p, lim);
+        if (mx == static_cast<T>(-INFINITY)) {
+            T u = T(1) / T(S);
+            for (int j = 0; j < S; j++) p[j] = u;
+            continue;
+        }
+        T inv = T(1) / exp_shift_sum(p, lim, mx);
+        for (int j = 0; j < lim; j++) p[j] *= inv;
+        for (int j = lim; j < S; j++) p[j] = 0;
+    }
+}
+
+// Groups [g0, g1) of B * Hkv: q [B, Hkv, M, d] (the [B, H, T, d] input seen per KV head),
+// k, v [B, Hkv, S, d]; writes probs [B, Hkv, M, S] and y [B, Hkv, M, d].
+template <typename T>
+void attention_forward(const AttnShape& s, const T* q, const T* k, const T* v, T* probs, T* y, int g0, int g1) {
+    const int M = s.M(), S = s.S, d = s.d;
+    std::vector<T> kt(static_cast<size_t>(d) * S);
+    for (int g = g0; g < g1; g++) {
+        const T* Q = q + static_cast<size_t>(g) * M * d;
+        const T* K = k + static_cast<size_t>(g) * S * d;
+        const T* V = v + static_cast<size_t>(g) * S * d;
+        T* P = probs + static_cast<size_t>(g) * M * S;
+        transpose(S, d, K, kt.data());
+        gemm(M, S, d, Q, d, kt.data(), S, P, S);
+        masked_softmax_rows(s, g / s.Hkv, P);
+        gemm(M, d, S, P, S, V, d, y + static_cast<size_t>(g) * M * d, d);
+    }
+}
+
+// Backward of the groups [g0, g1) from dy [B, Hkv, M, d]; dq [B, Hkv, M, d], dk and dv
+// [B, Hkv, S, d] are written (each may be null when not needed).
+template <typename T>
+void attention_backward(const AttnShape& s, const T* q, const T* k, const T* v, const T* probs, const T* dy,
+                        T* dq, T* dk, T* dv, int g0, int g1) {
+    const int M = s.M(), S = s.S, d = s.d;
+    const T scale = static_cast<T>(s.scale);
+    std::vector<T> vt(static_cast<size_t>(d) * S);
+    std::vector<T> ds(static_cast<size_t>(M) * S);
+    for (int g = g0; g < g1; g++) {
+        const T* Q = q + static_cast<size_t>(g) * M * d;
+        const T* K = k + static_cast<size_t>(g) * S * d;
+        const T* V = v + static_cast<size_t>(g) * S * d;
+        const T* P = probs + static_cast<size_t>(g) * M * S;
+        const T* G = dy + static_cast<size_t>(g) * M * d;
+        if (dv != nullptr) gemm_tn(S, d, M, P, S, G, d, dv + static_cast<size_t>(g) * S * d, d);
+        if (dq == nullptr && dk == nullptr) continue;
+        transpose(S, d, V, vt.data());
+        gemm(M, S, d, G, d, vt.data(), S, ds.data(), S);
+        // dS = P * (dP - sum_j dP P) * scale
+        for (int i = 0; i < M; i++) {
+            T* r = ds.data() + static_cast<size_t>(i) * S;
+            const T* p = P + static_cast<size_t>(i) * S;
+            T dot = dot_of(r, p, S);
+            for (int j = 0; j < S; j++) r[j] = p[j] * (r[j] - dot) * scale;
+        }
+        if (dq != nullptr) gemm(M, d, S, ds.data(), S, K, d, dq + static_cast<size_t>(g) * M * d, d);
+        if (dk != nullptr) gemm_tn(S, d, M, ds.data(), S, Q, d, dk + static_cast<size_t>(g) * S * d, d);
+    }
+}
+
+// ---------------------------------------------------------------- cross-entropy
+
+// lse[i] = log sum_j exp(x[i, j]) for rows [r0, r1) of x [N, V].
+template <typename T>
+void logsumexp_rows(const T* x, int V, double* lse, int r0, int r1) {
+    std::vector<T> e(V);
+    for (int i = r0; i < r1; i++) {
+        const T* row = x + static_cast<size_t>(i) * V;
+        T mx = max_of(row, V);
+        std::memcpy(e.data(), row, sizeof(T) * V);
+        T sum = exp_shift_sum(e.data(), V, mx);
+        lse[i] = static_cast<double>(mx) + std::log(static_cast<double>(sum));
+    }
+}
+
+// grad[i] = (softmax(x[i]) - onehot(target[i])) * rowScale[i]; rows with scale 0 get zeros.
+template <typename T>
+void cross_entropy_grad_rows(const T* x, int V, const double* lse, const double* rowScale, const int* targets, T* grad,
+                             int r0, int r1) {
+    for (int i = r0; i < r1; i++) {
+        T* out = grad + static_cast<size_t>(i) * V;
+        T sc = static_cast<T>(rowScale[i]);
+        if (sc == T(0)) {
+            std::memset(out, 0, sizeof(T) * V);
+            continue;
+        }
+        std::memcpy(out, x + static_cast<size_t>(i) * V, sizeof(T) * V);
+        exp_shift_sum(out, V, static_cast<T>(lse[i]));
+        for (int j = 0; j < V; j++) out[j] *= sc;
+        out[targets[i]] -= sc;
+    }
+}
+
+// ---------------------------------------------------------------- elementwise
+// Float versions on 8-element blocks (see blocks8); double versions as plain loops.
+
+void swiglu_forward(const float* g, const float* u, float* y, long n0, long n1) {
+    blocks8(n0, n1, [&](long i, int n) {
+        v8f gv = ld(g, i, n);
+        st(y, i, n, gv * sigmoid8(gv) * ld(u, i, n));
+    });
+}
+void swiglu_forward(const double* g, const double* u, double* y, long n0, long n1) {
+    for (long i = n0; i < n1; i++) y[i] = g[i] * sigmoid(g[i]) * u[i];
+}
+
+// dg = dy u s (1 + g (1 - s)), du = dy g s, s = sigmoid(g) recomputed.
+void swiglu_backward(const float* g, const float* u, const float* dy, float* dg, float* du, long n0, long n1) {
+    blocks8(n0, n1, [&](long i, int n) {
+        v8f gv = ld(g, i, n), s = sigmoid8(gv), dyv = ld(dy, i, n);
+        if (du != nullptr) st(du, i, n, dyv * gv * s);
+        if (dg != nullptr) st(dg, i, n, dyv * ld(u, i, n) * s * (splat(1.0f) + gv * (splat(1.0f) - s)));
+    });
+}
+void swiglu_backward(const double* g, const double* u, const double* dy, double* dg, double* du, long n0, long n1) {
+    for (long i = n0; i < n1; i++) {
+        double s = sigmoid(g[i]);
+        if (du != nullptr) du[i] = dy[i] * g[i] * s;
+        if (dg != nullptr) dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+    }
+}
+
+constexpr double QUICK_GELU_K = 1.702;
+
+void quick_gelu_forward(const float* x, float* y, long n0, long n1) {
+    const v8f k = splat(static_cast<float>(QUICK_GELU_K));
+    blocks8(n0, n1, [&](long i, int n) {
+        v8f xv = ld(x, i, n);
+        st(y, i, n, xv * sigmoid8(k * xv));
+    });
+}
+void quick_gelu_forward(const double* x, double* y, long n0, long n1) {
+    for (long i = n0; i < n1; i++) y[i] = x[i] * sigmoid(QUICK_GELU_K * x[i]);
+}
+
+// dx = dy (s + k x s (1 - s)), s = sigmoid(k x).
+void quick_gelu_backward(const float* x, const float* dy, float* dx, long n0, long n1) {
+    const v8f k = splat(static_cast<float>(QUICK_GELU_K));
+    blocks8(n0, n1, [&](long i, int n) {
+        v8f xv = ld(x, i, n), s = sigmoid8(k * xv);
+        st(dx, i, n, ld(dy, i, n) * (s + k * xv * s * (splat(1.0f) - s)));
+    });
+}
+void quick_gelu_backward(const double* x, const double* dy, double* dx, long n0, long n1) {
+    for (long i = n0; i < n1; i++) {
+        double s = sigmoid(QUICK_GELU_K * x[i]);
+        dx[i] = dy[i] * (s + QUICK_GELU_K * x[i] * s * (1.0 - s));
+    }
+}
+
+// Rotary embedding (rotate-half) of rows [r0, r1) of x [rows, d], row r at position r % T of the
+// tables cos, sin [T, d]. Backward (transpose = true): dx = g cos + rotate_half^T(g sin).
+template <typename T>
+void rope_rows(const T* x, const T* cos, const T* sin, T* y, int T_, int d, bool transpose, long r0, long r1) {
+    const int h = d / 2;
+    for (long r = r0; r < r1; r++) {
+        const T* xr = x + r * d;
+        T* yr = y + r * d;
+        const T* c = cos + static_cast<size_t>(r % T_) * d;
+        const T* s = sin + static_cast<size_t>(r % T_) * d;
+        if (!transpose) {
+            for (int i = 0; i < h; i++) yr[i] = xr[i] * c[i] - xr[i + h] * s[i];
+            for (int i = h; i < d; i++) yr[i] = xr[i] * c[i] + xr[i - h] * s[i];
+        } else {
+            for (int i = 0; i < h; i++) yr[i] = xr[i] * c[i] + xr[i + h] * s[i + h];
+            for (int i = h; i < d; i++) yr[i] = xr[i] * c[i] - xr[i - h] * s[i - h];
+        }
+    }
+}
+
+template <typename T>
+T* ptr(jlong address) { return reinterpret_cast<T*>(static_cast<intptr_t>(address)); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- JNI entry points
+// dtype: 0 = float, 1 = double. Addresses of 0 mean "not given".
+
+#define JNI_FN(name) JNIEXPORT void JNICALL Java_io_github_vdep_core_ops_NativeKernels_##name
+
+extern "C" {
+
+JNIEXPORT jboolean JNICALL Java_io_github_vdep_core_ops_NativeKernels_cpuSupported(JNIEnv*, jclass) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? JNI_TRUE : JNI_FALSE;
+}
+
+JNI_FN(attentionForward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong keyMask, jlong probs, jlong y,
+                         jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal, jdouble scale, jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, ptr<const float>(keyMask), scale};
+    if (dtype == 0) {
+        attention_forward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(probs), ptr<float>(y), g0, g1);
+    } else {
+        attention_forward<double>(s, ptr<double>(q), ptr<double>(k), ptr<double>(v), ptr<double>(probs), ptr<double>(y), g0, g1);
+    }
+}
+
+JNI_FN(attentionBackward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong probs, jlong dy, jlong dq, jlong dk,
+                          jlong dv, jint B, jint Hkv, jint rep, jint T, jint S, jint d, jdouble scale, jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, false, nullptr, scale};
+    if (dtype == 0) {
+        attention_backward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(probs), ptr<float>(dy), ptr<float>(dq),
+                                  ptr<float>(dk), ptr<float>(dv), g0, g1);
+    } else {
+        attention_backward<double>(s, ptr<double>(q), ptr<double>(k), ptr<double>(v), ptr<double>(probs), ptr<double>(dy),
+                                   ptr<double>(dq), ptr<double>(dk), ptr<double>(dv), g0, g1);
+    }
+}
+
+JNI_FN(logSumExpRows)(JNIEnv*, jclass, jint dtype, jlong x, jint V, jlong lse, jint r0, jint r1) {
+    if (dtype == 0) {
+        logsumexp_rows<float>(ptr<float>(x), V, ptr<double>(lse), r0, r1);
+    } else {
+        logsumexp_rows<double>(ptr<double>(x), V, ptr<double>(lse), r0, r1);
+    }
+}
+
+JNI_FN(crossEntropyGradRows)(JNIEnv* env, jclass, jint dtype, jlong x, jint V, jdoubleArray lse, jdoubleArray rowScale,
+                             jintArray targets, jlong grad, jint r0, jint r1) {
+    double* l = static_cast<double*>(env->GetPrimitiveArrayCritical(lse, nullptr));
+    double* sc = static_cast<double*>(env->GetPrimitiveArrayCritical(rowScale, nullptr));
+    int* t = static_cast<int*>(env->GetPrimitiveArrayCritical(targets, nullptr));
+    if (dtype == 0) {
+        cross_entropy_grad_rows<float>(ptr<float>(x), V, l, sc, t, ptr<float>(grad), r0, r1);
+    } else {
+        cross_entropy_grad_rows<double>(ptr<double>(x), V, l, sc, t, ptr<double>(grad), r0, r1);
+    }
+    env->ReleasePrimitiveArrayCritical(targets, t, JNI_ABORT);
+    env->ReleasePrimitiveArrayCritical(rowScale, sc, JNI_ABORT);
+    env->ReleasePrimitiveArrayCritical(lse, l, JNI_ABORT);
+}
+
+JNI_FN(swigluForward)(JNIEnv*, jclass, jint dtype, jlong g, jlong u, jlong y, jlong n0, jlong n1) {
+    if (dtype == 0) {
+        swiglu_forward(ptr<float>(g), ptr<float>(u), ptr<float>(y), n0, n1);
+    } else {
+        swiglu_forward(ptr<double>(g), ptr<double>(u), ptr<double>(y), n0, n1);
+    }
+}
+
+JNI_FN(swigluBackward)(JNIEnv*, jclass, jint dtype, jlong g, jlong u, jlong dy, jlong dg, jlong du, jlong n0, jlong n1) {
+    if (dtype == 0) {
+        swiglu_backward(ptr<float>(g), ptr<float>(u), ptr<float>(dy), ptr<float>(dg), ptr<float>(du), n0, n1);
+    } else {
+        swiglu_backward(ptr<double>(g), ptr<double>(u), ptr<double>(dy), ptr<double>(dg), ptr<double>(du), n0, n1);
+    }
+}
+
+JNI_FN(quickGeluForward)(JNIEnv*, jclass, jint dtype, jlong x, jlong y, jlong n0, jlong n1) {
+    if (dtype == 0) {
+        quick_gelu_forward(ptr<float>(x), ptr<float>(y), n0, n1);
+    } else {
+        quick_gelu_forward(ptr<double>(x), ptr<double>(y), n0, n1);
+    }
+}
+
+JNI_FN(quickGeluBackward)(JNIEnv*, jclass, jint dtype, jlong x, jlong dy, jlong dx, jlong n0, jlong n1) {
+    if (dtype == 0) {
+        quick_gelu_backward(ptr<float>(x), ptr<float>(dy), ptr<float>(dx), n0, n1);
+    } else {
+        quick_gelu_backward(ptr<double>(x), ptr<double>(dy), ptr<double>(dx), n0, n1);
+    }
+}
+
+JNI_FN(ropeRows)(JNIEnv*, jclass, jint dtype, jlong x, jlong cos, jlong sin, jlong y, jint T, jint d, jboolean transpose,
+                 jlong r0, jlong r1) {
+    if (dtype == 0) {
+        rope_rows<float>(ptr<float>(x), ptr<float>(cos), ptr<float>(sin), ptr<float>(y), T, d, transpose == JNI_TRUE, r0, r1);
+    } else {
+        rope_rows<double>(ptr<double>(x), ptr<double>(cos), ptr<double>(sin), ptr<double>(y), T, d, transpose == JNI_TRUE, r0, r1);
+    }
+}
+
+}  // extern "C"

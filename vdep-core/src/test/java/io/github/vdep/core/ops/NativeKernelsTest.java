@@ -1,0 +1,202 @@
+package io.github.vdep.core.ops;
+
+import static io.github.vdep.core.testing.GradCheck.check;
+import static io.github.vdep.core.testing.GradCheck.leaf;
+import static io.github.vdep.core.testing.GradCheck.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.vdep.core.autograd.Tape;
+import io.github.vdep.core.autograd.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The native kernels ({@link NativeKernels}) against ND4J's implementation of the same
+ * primitives (float, outputs and every gradient), by finite differences in double precision, and
+ * for thread-count independence (bit-identical results with one thread and with several). Shapes
+ * are chosen off the kernels' block sizes (8 elements, 4 x 16 tiles) so the edge code runs too.
+ */
+class NativeKernelsTest {
+
+    @AfterEach
+    void restore() {
+        NativeKernels.setEnabled(true);
+    }
+
+    @Test
+    void libraryLoadsWhereverItWasBuilt() {
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        boolean built = NativeKernels.class.getResource("/native/linux-x86_64/libvdepkernels.so") != null;
+        boolean off = "false".equals(System.getProperty("vdep.native")) || "0".equals(System.getenv("VDEP_NATIVE_KERNELS"));
+        assumeTrue(built && os.contains("linux") && !off, "library not built here");
+        assertTrue(NativeKernels.available(), "libvdepkernels.so is in the jar but did not load (see the log)");
+    }
+
+    @Test
+    void attentionMatchesNd4j() {
+        assumeTrue(NativeKernels.available());
+        // GQA (6 query heads on 2 KV heads), T and d off the tile sizes, and a cache (S > T)
+        INDArray q = random(1, 3, 6, 21, 24).castTo(DataType.FLOAT);
+        INDArray k = random(2, 3, 2, 27, 24).castTo(DataType.FLOAT);
+        INDArray v = random(3, 3, 2, 27, 24).castTo(DataType.FLOAT);
+        INDArray g = random(4, 3, 6, 21, 24).castTo(DataType.FLOAT);
+        float[][] keys = new float[3][27];
+        for (float[] row : keys) {
+            java.util.Arrays.fill(row, 1f);
+        }
+        keys[1][25] = 0;
+        keys[2][0] = 0; // left padding
+        INDArray keyMask = Nd4j.createFromArray(keys);
+        for (boolean causal : new boolean[] {true, false}) {
+            for (INDArray mask : new INDArray[] {null, keyMask}) {
+                String what = "attention causal=" + causal + " mask=" + (mask != null);
+                compare(what, g, in -> F.attention(in.get(0), in.get(1), in.get(2), causal, mask, 0.2), q, k, v);
+            }
+        }
+        // square, no cache, the LLaMA case
+        INDArray q2 = random(5, 2, 4, 33, 16).castTo(DataType.FLOAT);
+        INDArray k2 = random(6, 2, 4, 33, 16).castTo(DataType.FLOAT);
+        INDArray v2 = random(7, 2, 4, 33, 16).castTo(DataType.FLOAT);
+        compare("attention square", random(8, 2, 4, 33, 16).castTo(DataType.FLOAT),
+                in -> F.attention(in.get(0), in.get(1), in.get(2), true, null, 0.25), q2, k2, v2);
+    }
+
+    @Test
+    void attentionRowWithoutVisibleKeysIsUniform() {
+        assumeTrue(NativeKernels.available());
+        // causal, and key 0 padded: query 0 sees no key. Both paths give a uniform row (HF's finite mask).
+        INDArray q = random(9, 1, 2, 4, 8).castTo(DataType.FLOAT);
+        INDArray k = random(10, 1, 2, 4, 8).castTo(DataType.FLOAT);
+        INDArray v = random(11, 1, 2, 4, 8).castTo(DataType.FLOAT);
+        INDArray keyMask = Nd4j.createFromArray(new float[][] {{0, 1, 1, 1}});
+        INDArray[] probs = new INDArray[1];
+        F.attention(Tensor.leaf(q), Tensor.leaf(k), Tensor.leaf(v), true, keyMask, 0.3, p -> probs[0] = p.dup());
+        for (int h = 0; h < 2; h++) {
+            for (int j = 0; j < 4; j++) {
+                assertEquals(0.25, probs[0].getDouble(0, h, 0, j), 1e-7);
+            }
+            assertEquals(0.0, probs[0].getDouble(0, h, 2, 0), 0.0, "padded key gets no weight");
+            assertEquals(0.0, probs[0].getDouble(0, h, 2, 3), 0.0, "future key gets no weight");
+        }
+    }
+
+    @Test
+    void elementwiseAndLossMatchNd4j() {
+        assumeTrue(NativeKernels.available());
+        // 70,003 elements: not a multiple of 8, and split over threads
+        INDArray a = random(12, 7, 10001).castTo(DataType.FLOAT).muli(4);
+        INDArray b = random(13, 7, 10001).castTo(DataType.FLOAT);
+        INDArray g = random(14, 7, 10001).castTo(DataType.FLOAT);
+        compare("swiglu", g, in -> F.swiglu(in.get(0), in.get(1)), a, b);
+        compare("quickGelu", g, in -> F.quickGelu(in.get(0)), a);
+
+        INDArray x = random(15, 3, 5, 33, 20).castTo(DataType.FLOAT);
+        RopeTables tables = RopeTables.compute(20, 10000.0, 0, 33, DataType.FLOAT);
+        compare("rope", random(16, 3, 5, 33, 20).castTo(DataType.FLOAT), in -> F.rope(in.get(0), tables), x);
+
+        INDArray logits = random(17, 37, 1003).castTo(DataType.FLOAT).muli(5);
+        int[] targets = new int[37];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = i % 4 == 1 ? F.IGNORE_INDEX : (i * 97) % 1003;
+        }
+        compare("crossEntropy", Nd4j.scalar(DataType.FLOAT, 1.5f).reshape(1), in -> F.crossEntropy(in.get(0), targets), logits);
+        int[] none = new int[37];
+        java.util.Arrays.fill(none, F.IGNORE_INDEX);
+        compare("crossEntropy without targets", Nd4j.scalar(DataType.FLOAT, 1f).reshape(1), in -> F.crossEntropy(in.get(0), none), logits);
+    }
+
+    @Test
+    void gradientsInDoublePrecision() {
+        assumeTrue(NativeKernels.available());
+        Tensor q = leaf(20, 2, 4, 5, 6), k = leaf(21, 2, 2, 7, 6), v = leaf(22, 2, 2, 7, 6);
+        INDArray keyMask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1, 1, 1}, {1, 1, 0, 1, 1, 1, 0}});
+        check("native attention, cache and key mask", () -> F.attention(q, k, v, true, keyMask, 0.4), List.of(q, k, v));
+        check("native attention, bidirectional", () -> F.attention(q, k, v, false, null, 0.4), List.of(q, k, v));
+        Tensor x = leaf(23, 3, 11), y = leaf(24, 3, 11);
+        check("native swiglu", () -> F.swiglu(F.scale(x, 3), y), List.of(x, y));
+        check("native quickGelu", () -> F.quickGelu(F.scale(x, 3)), List.of(x));
+        Tensor r = leaf(25, 2, 3, 5, 6);
+        RopeTables tables = RopeTables.compute(6, 10000.0, 3, 5, DataType.DOUBLE);
+        check("native rope", () -> F.rope(r, tables), List.of(r));
+        Tensor logits = leaf(26, 5, 9);
+        int[] targets = {3, F.IGNORE_INDEX, 8, 0, 2};
+        check("native crossEntropy", () -> F.crossEntropy(F.scale(logits, 2), targets), List.of(logits));
+    }
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        assumeTrue(NativeKernels.available());
+        INDArray q = random(30, 4, 4, 40, 32).castTo(DataType.FLOAT);
+        INDArray k = random(31, 4, 2, 40, 32).castTo(DataType.FLOAT);
+        INDArray v = random(32, 4, 2, 40, 32).castTo(DataType.FLOAT);
+        INDArray g = random(33, 4, 4, 40, 32).castTo(DataType.FLOAT);
+        INDArray a = random(34, 9, 10001).castTo(DataType.FLOAT);
+        INDArray ga = random(35, 9, 10001).castTo(DataType.FLOAT);
+        INDArray logits = random(36, 200, 517).castTo(DataType.FLOAT);
+        int[] targets = new int[200];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = (i * 31) % 517;
+        }
+        int threads = Nd4j.getEnvironment().maxThreads();
+        assumeTrue(threads > 1 && Runtime.getRuntime().availableProcessors() > 1, "one thread only");
+        List<INDArray[]> runs = new ArrayList<>();
+        try {
+            for (int t : new int[] {1, threads}) {
+                Nd4j.getEnvironment().setMaxThreads(t);
+                List<INDArray> all = new ArrayList<>();
+                all.addAll(List.of(run(g, in -> F.attention(in.get(0), in.get(1), in.get(2), true, null, 0.2), q, k, v)));
+                all.addAll(List.of(run(ga, in -> F.swiglu(in.get(0), in.get(1)), a, ga)));
+                all.addAll(List.of(run(Nd4j.scalar(DataType.FLOAT, 1f).reshape(1), in -> F.crossEntropy(in.get(0), targets), logits)));
+                runs.add(all.toArray(new INDArray[0]));
+            }
+        } finally {
+            Nd4j.getEnvironment().setMaxThreads(threads);
+        }
+        for (int i = 0; i < runs.get(0).length; i++) {
+            assertArrayEquals(runs.get(0)[i].dup().data().asFloat(), runs.get(1)[i].dup().data().asFloat(), "result " + i + " differs between 1 and " + threads + " threads");
+        }
+    }
+
+    /** Output and input gradients of f with the native kernels and with ND4J's, to 1e-5 relative L2. */
+    private static void compare(String what, INDArray g, Function<List<Tensor>, Tensor> f, INDArray... inputs) {
+        NativeKernels.setEnabled(true);
+        INDArray[] fast = run(g, f, inputs);
+        NativeKernels.setEnabled(false);
+        INDArray[] reference = run(g, f, inputs);
+        NativeKernels.setEnabled(true);
+        for (int i = 0; i < fast.length; i++) {
+            String name = i == 0 ? "output" : "gradient of input " + (i - 1);
+            double scale = reference[i].norm2Number().doubleValue();
+            double err = fast[i].sub(reference[i]).norm2Number().doubleValue();
+            assertTrue(err == 0 || err <= 1e-5 * scale, what + " " + name + ": relative L2 error " + err / scale);
+        }
+    }
+
+    private static INDArray[] run(INDArray g, Function<List<Tensor>, Tensor> f, INDArray... inputs) {
+        List<Tensor> leaves = new ArrayList<>();
+        for (INDArray in : inputs) {
+            leaves.add(Tensor.leaf(in.dup()));
+        }
+        INDArray[] out = new INDArray[1 + inputs.length];
+        try (Tape tape = Tape.record()) {
+            Tensor y = f.apply(leaves);
+            out[0] = y.value().dup();
+            tape.backward(y, g);
+        }
+        for (int i = 0; i < leaves.size(); i++) {
+            INDArray grad = leaves.get(i).grad();
+            out[1 + i] = grad == null ? Nd4j.zeros(inputs[i].dataType(), inputs[i].shape()) : grad.dup();
+        }
+        return out;
+    }
+}
