@@ -53,10 +53,11 @@ if [[ "$tuning" == 1 ]]; then
   export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-17179869184}"
+  export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-134217728}"
 else
   export VDEP_NATIVE_TUNING=0
 fi
-echo "# $(date -u) $(uname -n): $threads threads, $reps reps x $steps steps (+$warmup warm-up); OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-}; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "# $(date -u) $(uname -n): $threads threads, $reps reps x $steps steps (+$warmup warm-up); OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-} MALLOC_TOP_PAD_=${MALLOC_TOP_PAD_:-}; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 run_java() { "$root/vdep" bench --json --preset "$1" --mode "$2" --stage "$3" --steps "$steps" --warmup "$warmup" 2>/dev/null | tail -n 1; }
 run_torch() { "$python" "$here/torch_bench.py" --json --preset "$1" --mode "$2" --stage "$3" --steps "$steps" --warmup "$warmup" --threads "$threads" | tail -n 1; }
 for p in "${presets[@]}"; do

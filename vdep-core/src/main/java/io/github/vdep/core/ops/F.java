@@ -16,6 +16,15 @@ public final class F {
     private F() {
     }
 
+    /**
+     * Whether attention, cross-entropy, SwiGLU, quick-GELU and rotary embedding run on vdep's
+     * native CPU kernels in this process (built with the jar on Linux x86-64, see
+     * docs/performance.md); otherwise they use ND4J operations.
+     */
+    public static boolean nativeKernels() {
+        return NativeKernels.active();
+    }
+
     /** y = x W^T + b; x [..., in], w [out, in], b [out] or null. */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
         return LinearOp.apply(x, w, b);

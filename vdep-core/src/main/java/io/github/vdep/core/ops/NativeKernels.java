@@ -40,6 +40,11 @@ final class NativeKernels {
         return AVAILABLE;
     }
 
+    /** Whether the kernels are in use. */
+    static boolean active() {
+        return enabled;
+    }
+
     /**
      * Turns the kernels on or off (tests compare both paths); returns the previous setting. On a
      * machine without the library they stay off.

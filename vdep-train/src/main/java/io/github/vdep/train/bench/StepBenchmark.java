@@ -270,6 +270,7 @@ public final class StepBenchmark {
         String nd4j = Nd4j.class.getPackage().getImplementationVersion();
         env.put("nd4j", nd4j == null ? "1.0.0-M2.1" : nd4j);
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        env.put("kernels", io.github.vdep.core.ops.F.nativeKernels() ? "native" : "nd4j");
         return env;
     }
 
