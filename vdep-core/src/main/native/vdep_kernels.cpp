@@ -1,7 +1,7 @@
 // Native CPU kernels for the primitives whose ND4J versions are slow at LLaVA sizes: attention
 // (scores, mask, softmax, weighted sum and their backward as one call per KV-head group), the
 // cross-entropy's log-sum-exp and gradient, SwiGLU, quick-GELU and rotary embedding. Each is one
-// pass over memory, vectorised by the compiler (AVX2 + FMA). The results depend only on this
+// pass over memory, vectorised (AVX2 + FMA). Also AdamW's fused update. The results depend only on this
 // binary and the inputs, never on thread count or timing: work is split by whole rows or groups
 // and every reduction runs in a fixed order.
 //
@@ -153,9 +153,16 @@ inline float a_at(const float* A, int lda, int r, int k) {
 }
 
 template <bool transA>
-inline void tile(int mr, int nr, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+inline void tile(int mr, int nr, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc) {
     v8f c[MR][2];
     for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = splat(0.0f);
+    if (acc) {
+        for (int r = 0; r < mr; r++) {
+            const float* in = C + static_cast<size_t>(r) * ldc;
+            c[r][0] = nr >= 8 ? load8(in) : load_part(in, nr, 0.0f);
+            c[r][1] = nr == NR ? load8(in + 8) : (nr > 8 ? load_part(in + 8, nr - 8, 0.0f) : splat(0.0f));
+        }
+    }
     if (nr == NR) {
         for (int k = 0; k < K; k++) {
             const float* b = B + static_cast<size_t>(k) * ldb;
@@ -191,30 +198,31 @@ inline void tile(int mr, int nr, int K, const float* A, int lda, const float* B,
 }
 
 template <bool transA>
-inline void gemm_impl(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+inline void gemm_impl(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc) {
     for (int i = 0; i < M; i += MR) {
         int mr = M - i < MR ? M - i : MR;
         const float* a = transA ? A + i : A + static_cast<size_t>(i) * lda;
         for (int j = 0; j < N; j += NR) {
             int nr = N - j < NR ? N - j : NR;
-            tile<transA>(mr, nr, K, a, lda, B + j, ldb, C + static_cast<size_t>(i) * ldc + j, ldc);
+            tile<transA>(mr, nr, K, a, lda, B + j, ldb, C + static_cast<size_t>(i) * ldc + j, ldc, acc);
         }
     }
 }
 
-// C = A B with A [M x K].
-inline void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
-    gemm_impl<false>(M, N, K, A, lda, B, ldb, C, ldc);
+// C (+)= A B with A [M x K]; acc adds to C instead of overwriting it.
+inline void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc = false) {
+    gemm_impl<false>(M, N, K, A, lda, B, ldb, C, ldc, acc);
 }
-// C = A^T B with A stored [K x M]: no transposed copy of a large A.
-inline void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
-    gemm_impl<true>(M, N, K, A, lda, B, ldb, C, ldc);
+// C (+)= A^T B with A stored [K x M]: no transposed copy of a large A.
+inline void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc = false) {
+    gemm_impl<true>(M, N, K, A, lda, B, ldb, C, ldc, acc);
 }
 
-inline void gemm(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc) {
+inline void gemm(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc, bool acc = false) {
     for (int i = 0; i < M; i++) {
         double* c = C + static_cast<size_t>(i) * ldc;
-        for (int j = 0; j < N; j++) c[j] = 0;
+        if (!acc)
+            for (int j = 0; j < N; j++) c[j] = 0;
         for (int k = 0; k < K; k++) {
             double a = A[static_cast<size_t>(i) * lda + k];
             const double* b = B + static_cast<size_t>(k) * ldb;
@@ -222,10 +230,11 @@ inline void gemm(int M, int N, int K, const double* A, int lda, const double* B,
         }
     }
 }
-inline void gemm_tn(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc) {
+inline void gemm_tn(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc, bool acc = false) {
     for (int i = 0; i < M; i++) {
         double* c = C + static_cast<size_t>(i) * ldc;
-        for (int j = 0; j < N; j++) c[j] = 0;
+        if (!acc)
+            for (int j = 0; j < N; j++) c[j] = 0;
         for (int k = 0; k < K; k++) {
             double a = A[static_cast<size_t>(k) * lda + i];
             const double* b = B + static_cast<size_t>(k) * ldb;
@@ -234,11 +243,11 @@ inline void gemm_tn(int M, int N, int K, const double* A, int lda, const double*
     }
 }
 
-// out[N x M] = in[M x N]^T
+// out[N x M] = in[M x N]^T, in's rows ld apart
 template <typename T>
-void transpose(int M, int N, const T* in, T* out) {
+void transpose(int M, int N, const T* in, int ld, T* out) {
     for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) out[static_cast<size_t>(j) * M + i] = in[static_cast<size_t>(i) * N + j];
+        for (int j = 0; j < N; j++) out[static_cast<size_t>(j) * M + i] = in[static_cast<size_t>(i) * ld + j];
 }
 
 // ---------------------------------------------------------------- attention
@@ -248,7 +257,23 @@ struct AttnShape {
     bool causal;
     const float* keyMask;  // [B, S], 0 at padding keys, or null
     double scale;
+    // Row strides (elements) of q/y/dq by batch, head and position, and of k/v/dk/dv: heads-major
+    // arrays [B, H, T, d] or token-major ones [B, T, H, d] (the projections' own layout).
+    long qB, qH, qT, kB, kH, kT;
     int M() const { return rep * T; }
+
+    void layout(bool tokenMajor) {
+        const long H = static_cast<long>(Hkv) * rep;
+        if (tokenMajor) {
+            qB = T * H * d; qH = d; qT = H * d;
+            kB = static_cast<long>(S) * Hkv * d; kH = d; kT = static_cast<long>(Hkv) * d;
+        } else {
+            qB = H * T * d; qH = static_cast<long>(T) * d; qT = d;
+            kB = static_cast<long>(Hkv) * S * d; kH = static_cast<long>(S) * d; kT = d;
+        }
+    }
+    size_t qOff(int b, int h) const { return static_cast<size_t>(b) * qB + static_cast<size_t>(h) * qH; }
+    size_t kOff(int b, int kvh) const { return static_cast<size_t>(b) * kB + static_cast<size_t>(kvh) * kH; }
 };
 
 // Softmax of scale * scores over the keys a query may see, in place; the rest become 0. A row
@@ -279,52 +304,71 @@ void masked_softmax_rows(const AttnShape& s, int b, T* P) {
     }
 }
 
-// Groups [g0, g1) of B * Hkv: q [B, Hkv, M, d] (the [B, H, T, d] input seen per KV head),
-// k, v [B, Hkv, S, d]; writes probs [B, Hkv, M, S] and y [B, Hkv, M, d].
+// Groups [g0, g1) of B * Hkv (batch b, KV head kvh; its query heads kvh * rep + r): writes
+// probs [B, Hkv, rep * T, S] (contiguous, row r * T + t) and y (q's layout).
 template <typename T>
 void attention_forward(const AttnShape& s, const T* q, const T* k, const T* v, T* probs, T* y, int g0, int g1) {
-    const int M = s.M(), S = s.S, d = s.d;
+    const int M = s.M(), S = s.S, d = s.d, Tq = s.T;
     std::vector<T> kt(static_cast<size_t>(d) * S);
     for (int g = g0; g < g1; g++) {
-        const T* Q = q + static_cast<size_t>(g) * M * d;
-        const T* K = k + static_cast<size_t>(g) * S * d;
-        const T* V = v + static_cast<size_t>(g) * S * d;
+        const int b = g / s.Hkv, kvh = g % s.Hkv;
+        const T* K = k + s.kOff(b, kvh);
+        const T* V = v + s.kOff(b, kvh);
         T* P = probs + static_cast<size_t>(g) * M * S;
-        transpose(S, d, K, kt.data());
-        gemm(M, S, d, Q, d, kt.data(), S, P, S);
-        masked_softmax_rows(s, g / s.Hkv, P);
-        gemm(M, d, S, P, S, V, d, y + static_cast<size_t>(g) * M * d, d);
+        transpose(S, d, K, static_cast<int>(s.kT), kt.data());
+        for (int r = 0; r < s.rep; r++) {
+            const size_t qo = s.qOff(b, kvh * s.rep + r);
+            gemm(Tq, S, d, q + qo, static_cast<int>(s.qT), kt.data(), S, P + static_cast<size_t>(r) * Tq * S, S);
+        }
+        masked_softmax_rows(s, b, P);
+        for (int r = 0; r < s.rep; r++) {
+            const size_t qo = s.qOff(b, kvh * s.rep + r);
+            gemm(Tq, d, S, P + static_cast<size_t>(r) * Tq * S, S, V, static_cast<int>(s.kT), y + qo, static_cast<int>(s.qT));
+        }
     }
 }
 
-// Backward of the groups [g0, g1) from dy [B, Hkv, M, d]; dq [B, Hkv, M, d], dk and dv
-// [B, Hkv, S, d] are written (each may be null when not needed).
+// Backward of the groups [g0, g1) from dy (q's layout); dq (q's layout), dk and dv (k's) are
+// written, each may be null when not needed.
 template <typename T>
 void attention_backward(const AttnShape& s, const T* q, const T* k, const T* v, const T* probs, const T* dy,
                         T* dq, T* dk, T* dv, int g0, int g1) {
-    const int M = s.M(), S = s.S, d = s.d;
+    const int M = s.M(), S = s.S, d = s.d, Tq = s.T;
+    const int ldq = static_cast<int>(s.qT), ldk = static_cast<int>(s.kT);
     const T scale = static_cast<T>(s.scale);
     std::vector<T> vt(static_cast<size_t>(d) * S);
     std::vector<T> ds(static_cast<size_t>(M) * S);
     for (int g = g0; g < g1; g++) {
-        const T* Q = q + static_cast<size_t>(g) * M * d;
-        const T* K = k + static_cast<size_t>(g) * S * d;
-        const T* V = v + static_cast<size_t>(g) * S * d;
+        const int b = g / s.Hkv, kvh = g % s.Hkv;
+        const size_t ko = s.kOff(b, kvh);
+        const T* K = k + ko;
+        const T* V = v + ko;
         const T* P = probs + static_cast<size_t>(g) * M * S;
-        const T* G = dy + static_cast<size_t>(g) * M * d;
-        if (dv != nullptr) gemm_tn(S, d, M, P, S, G, d, dv + static_cast<size_t>(g) * S * d, d);
+        if (dv != nullptr) {
+            for (int r = 0; r < s.rep; r++) {
+                const T* G = dy + s.qOff(b, kvh * s.rep + r);
+                gemm_tn(S, d, Tq, P + static_cast<size_t>(r) * Tq * S, S, G, ldq, dv + ko, ldk, r > 0);
+            }
+        }
         if (dq == nullptr && dk == nullptr) continue;
-        transpose(S, d, V, vt.data());
-        gemm(M, S, d, G, d, vt.data(), S, ds.data(), S);
+        transpose(S, d, V, ldk, vt.data());
+        for (int r = 0; r < s.rep; r++) {
+            const T* G = dy + s.qOff(b, kvh * s.rep + r);
+            gemm(Tq, S, d, G, ldq, vt.data(), S, ds.data() + static_cast<size_t>(r) * Tq * S, S);
+        }
         // dS = P * (dP - sum_j dP P) * scale
         for (int i = 0; i < M; i++) {
-            T* r = ds.data() + static_cast<size_t>(i) * S;
+            T* row = ds.data() + static_cast<size_t>(i) * S;
             const T* p = P + static_cast<size_t>(i) * S;
-            T dot = dot_of(r, p, S);
-            for (int j = 0; j < S; j++) r[j] = p[j] * (r[j] - dot) * scale;
+            T dot = dot_of(row, p, S);
+            for (int j = 0; j < S; j++) row[j] = p[j] * (row[j] - dot) * scale;
         }
-        if (dq != nullptr) gemm(M, d, S, ds.data(), S, K, d, dq + static_cast<size_t>(g) * M * d, d);
-        if (dk != nullptr) gemm_tn(S, d, M, ds.data(), S, Q, d, dk + static_cast<size_t>(g) * S * d, d);
+        for (int r = 0; r < s.rep; r++) {
+            const size_t qo = s.qOff(b, kvh * s.rep + r);
+            const T* dsr = ds.data() + static_cast<size_t>(r) * Tq * S;
+            if (dq != nullptr) gemm(Tq, d, S, dsr, S, K, ldk, dq + qo, ldq);
+            if (dk != nullptr) gemm_tn(S, d, Tq, dsr, S, q + qo, ldq, dk + ko, ldk, r > 0);
+        }
     }
 }
 
@@ -418,16 +462,18 @@ void quick_gelu_backward(const double* x, const double* dy, double* dx, long n0,
     }
 }
 
-// Rotary embedding (rotate-half) of rows [r0, r1) of x [rows, d], row r at position r % T of the
-// tables cos, sin [T, d]. Backward (transpose = true): dx = g cos + rotate_half^T(g sin).
+// Rotary embedding (rotate-half) of rows [r0, r1) of x [rows, d], row r at position
+// (r / hp) % T of the tables cos, sin [T, d]: hp = 1 for [B, H, T, d], H for [B, T, H, d].
+// Backward (transpose = true): dx = g cos + rotate_half^T(g sin).
 template <typename T>
-void rope_rows(const T* x, const T* cos, const T* sin, T* y, int T_, int d, bool transpose, long r0, long r1) {
+void rope_rows(const T* x, const T* cos, const T* sin, T* y, int T_, int hp, int d, bool transpose, long r0, long r1) {
     const int h = d / 2;
     for (long r = r0; r < r1; r++) {
         const T* xr = x + r * d;
         T* yr = y + r * d;
-        const T* c = cos + static_cast<size_t>(r % T_) * d;
-        const T* s = sin + static_cast<size_t>(r % T_) * d;
+        const long pos = (r / hp) % T_;
+        const T* c = cos + static_cast<size_t>(pos) * d;
+        const T* s = sin + static_cast<size_t>(pos) * d;
         if (!transpose) {
             for (int i = 0; i < h; i++) yr[i] = xr[i] * c[i] - xr[i + h] * s[i];
             for (int i = h; i < d; i++) yr[i] = xr[i] * c[i] + xr[i - h] * s[i];
@@ -435,6 +481,33 @@ void rope_rows(const T* x, const T* cos, const T* sin, T* y, int T_, int d, bool
             for (int i = 0; i < h; i++) yr[i] = xr[i] * c[i] + xr[i + h] * s[i + h];
             for (int i = h; i < d; i++) yr[i] = xr[i] * c[i] - xr[i - h] * s[i - h];
         }
+    }
+}
+
+// ---------------------------------------------------------------- optimizer
+
+// AdamW's moment and parameter update over elements [n0, n1), in torch.optim.AdamW's order:
+// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= step m / (sqrt(v) / bc2sqrt + eps).
+void adamw_update(float* w, const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
+                  double bc2sqrt, long n0, long n1) {
+    const v8f b1 = splat(static_cast<float>(beta1)), c1 = splat(static_cast<float>(1.0 - beta1));
+    const v8f b2 = splat(static_cast<float>(beta2)), c2 = splat(static_cast<float>(1.0 - beta2));
+    const v8f e = splat(static_cast<float>(eps)), sz = splat(static_cast<float>(step)), bc = splat(static_cast<float>(bc2sqrt));
+    blocks8(n0, n1, [&](long i, int n) {
+        v8f gv = ld(g, i, n);
+        v8f mv = ld(m, i, n) * b1 + gv * c1;
+        v8f vv = ld(v, i, n) * b2 + gv * gv * c2;
+        st(m, i, n, mv);
+        st(v, i, n, vv);
+        st(w, i, n, ld(w, i, n) - sz * (mv / (__builtin_ia32_sqrtps256(vv) / bc + e)));
+    });
+}
+void adamw_update(double* w, const double* g, double* m, double* v, double beta1, double beta2, double eps, double step,
+                  double bc2sqrt, long n0, long n1) {
+    for (long i = n0; i < n1; i++) {
+        m[i] = m[i] * beta1 + g[i] * (1.0 - beta1);
+        v[i] = v[i] * beta2 + g[i] * g[i] * (1.0 - beta2);
+        w[i] -= step * (m[i] / (std::sqrt(v[i]) / bc2sqrt + eps));
     }
 }
 
@@ -456,8 +529,10 @@ JNIEXPORT jboolean JNICALL Java_io_github_vdep_core_ops_NativeKernels_cpuSupport
 }
 
 JNI_FN(attentionForward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong keyMask, jlong probs, jlong y,
-                         jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal, jdouble scale, jint g0, jint g1) {
-    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, ptr<const float>(keyMask), scale};
+                         jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal, jdouble scale, jboolean tokenMajor,
+                         jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, ptr<const float>(keyMask), scale, 0, 0, 0, 0, 0, 0};
+    s.layout(tokenMajor == JNI_TRUE);
     if (dtype == 0) {
         attention_forward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(probs), ptr<float>(y), g0, g1);
     } else {
@@ -466,8 +541,10 @@ JNI_FN(attentionForward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v,
 }
 
 JNI_FN(attentionBackward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong probs, jlong dy, jlong dq, jlong dk,
-                          jlong dv, jint B, jint Hkv, jint rep, jint T, jint S, jint d, jdouble scale, jint g0, jint g1) {
-    AttnShape s{B, Hkv, rep, T, S, d, false, nullptr, scale};
+                          jlong dv, jint B, jint Hkv, jint rep, jint T, jint S, jint d, jdouble scale, jboolean tokenMajor,
+                          jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, false, nullptr, scale, 0, 0, 0, 0, 0, 0};
+    s.layout(tokenMajor == JNI_TRUE);
     if (dtype == 0) {
         attention_backward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(probs), ptr<float>(dy), ptr<float>(dq),
                                   ptr<float>(dk), ptr<float>(dv), g0, g1);
@@ -532,12 +609,22 @@ JNI_FN(quickGeluBackward)(JNIEnv*, jclass, jint dtype, jlong x, jlong dy, jlong 
     }
 }
 
-JNI_FN(ropeRows)(JNIEnv*, jclass, jint dtype, jlong x, jlong cos, jlong sin, jlong y, jint T, jint d, jboolean transpose,
-                 jlong r0, jlong r1) {
+JNI_FN(ropeRows)(JNIEnv*, jclass, jint dtype, jlong x, jlong cos, jlong sin, jlong y, jint T, jint hp, jint d,
+                 jboolean transpose, jlong r0, jlong r1) {
     if (dtype == 0) {
-        rope_rows<float>(ptr<float>(x), ptr<float>(cos), ptr<float>(sin), ptr<float>(y), T, d, transpose == JNI_TRUE, r0, r1);
+        rope_rows<float>(ptr<float>(x), ptr<float>(cos), ptr<float>(sin), ptr<float>(y), T, hp, d, transpose == JNI_TRUE, r0, r1);
     } else {
-        rope_rows<double>(ptr<double>(x), ptr<double>(cos), ptr<double>(sin), ptr<double>(y), T, d, transpose == JNI_TRUE, r0, r1);
+        rope_rows<double>(ptr<double>(x), ptr<double>(cos), ptr<double>(sin), ptr<double>(y), T, hp, d, transpose == JNI_TRUE, r0,
+                          r1);
+    }
+}
+
+JNI_FN(adamWUpdate)(JNIEnv*, jclass, jint dtype, jlong w, jlong g, jlong m, jlong v, jdouble beta1, jdouble beta2, jdouble eps,
+                    jdouble step, jdouble bc2sqrt, jlong n0, jlong n1) {
+    if (dtype == 0) {
+        adamw_update(ptr<float>(w), ptr<float>(g), ptr<float>(m), ptr<float>(v), beta1, beta2, eps, step, bc2sqrt, n0, n1);
+    } else {
+        adamw_update(ptr<double>(w), ptr<double>(g), ptr<double>(m), ptr<double>(v), beta1, beta2, eps, step, bc2sqrt, n0, n1);
     }
 }
 

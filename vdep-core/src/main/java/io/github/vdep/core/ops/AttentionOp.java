@@ -40,7 +40,7 @@ final class AttentionOp {
         long rep = h / hkv;
         long m = rep * t;
         if (NativeKernels.usable(q.value(), k.value(), v.value())) {
-            return applyNative(q, k, v, causal, keyMask, scale, probsSink, (int) rep);
+            return applyNative(q, k, v, causal, keyMask, scale, probsSink, (int) rep, false);
         }
         INDArray qg = q.value().reshape('c', b, hkv, m, d);
         INDArray kv = k.value();
@@ -98,17 +98,41 @@ final class AttentionOp {
         }, q, k, v);
     }
 
+    /**
+     * The same attention on token-major arrays, the projections' own layout: q [B, T, H, d], k and
+     * v [B, S, Hkv, d], result [B, T, H, d]. Natively no head transposes are needed at all;
+     * otherwise the heads are transposed around {@link #apply}.
+     */
+    static Tensor applyTokenMajor(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale, Consumer<INDArray> probsSink) {
+        Shapes.require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4, "attention: q, k, v must be [B, T, heads, headDim]");
+        long b = q.size(0), t = q.size(1), h = q.size(2), d = q.size(3);
+        long s = k.size(1), hkv = k.size(2);
+        Shapes.require(k.size(0) == b && v.size(0) == b && k.size(3) == d && java.util.Arrays.equals(k.shape(), v.shape()),
+                "attention: q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v " + Shapes.str(v.shape()) + " do not fit");
+        Shapes.require(hkv > 0 && h % hkv == 0, "attention: " + h + " query heads are not a multiple of " + hkv + " KV heads");
+        Shapes.require(s >= t, "attention: fewer keys (" + s + ") than queries (" + t + ")");
+        Shapes.require(keyMask == null || (keyMask.rank() == 2 && keyMask.size(0) == b && keyMask.size(1) == s),
+                "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
+        if (NativeKernels.usable(q.value(), k.value(), v.value())) {
+            return applyNative(q, k, v, causal, keyMask, scale, probsSink, (int) (h / hkv), true);
+        }
+        Tensor y = apply(ShapeOps.permute(q, 0, 2, 1, 3), ShapeOps.permute(k, 0, 2, 1, 3), ShapeOps.permute(v, 0, 2, 1, 3), causal, keyMask,
+                scale, probsSink);
+        return ShapeOps.permute(y, 0, 2, 1, 3);
+    }
+
     /** The same computation as one native call per direction (see {@link NativeKernels}). */
     private static Tensor applyNative(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale,
-                                      Consumer<INDArray> probsSink, int rep) {
+                                      Consumer<INDArray> probsSink, int rep, boolean tokenMajor) {
         INDArray qv = q.value(), kv = k.value(), vv = v.value();
-        int b = (int) q.size(0), h = (int) q.size(1), t = (int) q.size(2), d = (int) q.size(3);
-        int hkv = (int) k.size(1), s = (int) k.size(2);
+        int b = (int) q.size(0), d = (int) q.size(3);
+        int h = (int) q.size(tokenMajor ? 2 : 1), t = (int) q.size(tokenMajor ? 1 : 2);
+        int hkv = (int) k.size(tokenMajor ? 2 : 1), s = (int) k.size(tokenMajor ? 1 : 2);
         org.nd4j.linalg.api.buffer.DataType type = qv.dataType();
         INDArray mask = keyMask == null ? null : keyMask.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
         INDArray probs = Buffers.allocate(type, b, hkv, (long) rep * t, s);
-        INDArray y = Buffers.allocate(type, b, h, t, d);
-        NativeKernels.attentionForward(qv, kv, vv, mask, probs, y, b, hkv, rep, t, s, d, causal, scale);
+        INDArray y = Buffers.allocate(type, qv.shape());
+        NativeKernels.attentionForward(qv, kv, vv, mask, probs, y, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
         if (mask != null) {
             mask.close();
         }
@@ -124,10 +148,10 @@ final class AttentionOp {
         }
         return Tape.opOwned(y, g -> {
             INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
-            INDArray dq = q.requiresGrad() ? Buffers.allocate(type, b, h, t, d) : null;
-            INDArray dk = k.requiresGrad() ? Buffers.allocate(type, b, hkv, s, d) : null;
-            INDArray dv = v.requiresGrad() ? Buffers.allocate(type, b, hkv, s, d) : null;
-            NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, scale);
+            INDArray dq = q.requiresGrad() ? Buffers.allocate(type, qv.shape()) : null;
+            INDArray dk = k.requiresGrad() ? Buffers.allocate(type, kv.shape()) : null;
+            INDArray dv = v.requiresGrad() ? Buffers.allocate(type, vv.shape()) : null;
+            NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, scale, tokenMajor);
             if (gg != g) {
                 Buffers.release(gg);
             }

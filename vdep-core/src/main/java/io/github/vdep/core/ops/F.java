@@ -51,6 +51,25 @@ public final class F {
     }
 
     /**
+     * Rotary embedding of token-major x [B, T, heads, headDim] (a projection's output reshaped,
+     * no head transpose) with tables [T, headDim].
+     */
+    public static Tensor ropeTokenMajor(Tensor x, RopeTables tables) {
+        return RotaryOp.applyTokenMajor(x, tables.cos(), tables.sin());
+    }
+
+    /**
+     * {@link #attention(Tensor, Tensor, Tensor, boolean, INDArray, double, Consumer)} on
+     * token-major arrays, the projections' own layout: q [B, T, H, d], k and v [B, S, Hkv, d],
+     * result [B, T, H, d] (reshape it to [B, T, H * d] for the output projection). With the
+     * native kernels this needs no head transposes; the probabilities handed to {@code probs}
+     * are [B, H, T, S] as in the heads-major form.
+     */
+    public static Tensor attentionTokenMajor(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale, Consumer<INDArray> probs) {
+        return AttentionOp.applyTokenMajor(q, k, v, causal, keyMask, scale, probs);
+    }
+
+    /**
      * Multi-head attention softmax(q k^T * scale + mask) v with grouped KV heads.
      *
      * @param q [B, H, T, d]

@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Callers hand over whole row-major arrays ({@link #usable}); the kernels read and write
  * their memory directly. Results do not depend on the thread count: work is split at whole rows,
- * groups or 8-element blocks.
+ * groups or 8-element blocks. Public only for the optimizer's fused update; the primitives of
+ * {@link F} choose these kernels themselves.
  */
-final class NativeKernels {
+public final class NativeKernels {
     private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
     private static final String RESOURCE = "/native/linux-x86_64/libvdepkernels.so";
     private static final boolean AVAILABLE = load();
@@ -36,20 +37,20 @@ final class NativeKernels {
     }
 
     /** Whether the library loaded and may be used on this machine. */
-    static boolean available() {
+    public static boolean available() {
         return AVAILABLE;
     }
 
     /** Whether the kernels are in use. */
-    static boolean active() {
+    public static boolean active() {
         return enabled;
     }
 
     /**
-     * Turns the kernels on or off (tests compare both paths); returns the previous setting. On a
-     * machine without the library they stay off.
+     * Turns the kernels on or off for the whole process (to compare both paths); returns the
+     * previous setting. On a machine without the library they stay off.
      */
-    static boolean setEnabled(boolean on) {
+    public static boolean setEnabled(boolean on) {
         boolean before = enabled;
         enabled = on && AVAILABLE;
         return before;
@@ -142,22 +143,23 @@ final class NativeKernels {
 
     /**
      * q [B, H, T, d] (H = Hkv * rep), k and v [B, Hkv, S, d], keyMask null or float [B, S];
-     * writes probs [B, Hkv, rep * T, S] and y [B, H, T, d].
+     * writes probs [B, Hkv, rep * T, S] and y [B, H, T, d]. With {@code tokenMajor} q, y are
+     * [B, T, H, d] and k, v [B, S, Hkv, d] instead (probs keep their layout).
      */
     static void attentionForward(INDArray q, INDArray k, INDArray v, INDArray keyMask, INDArray probs, INDArray y,
-                                 int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale) {
+                                 int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor) {
         int groups = b * hkv;
         forRanges(groups, tasks(groups, 1), (g0, g1) -> attentionForward(code(q), addr(q), addr(k), addr(v), addr(keyMask),
-                addr(probs), addr(y), b, hkv, rep, t, s, d, causal, scale, (int) g0, (int) g1));
+                addr(probs), addr(y), b, hkv, rep, t, s, d, causal, scale, tokenMajor, (int) g0, (int) g1));
         Reference.reachabilityFence(new Object[] {q, k, v, keyMask, probs, y});
     }
 
     /** The backward of {@link #attentionForward}; dq, dk, dv (each may be null) are written whole. */
     static void attentionBackward(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray dy, INDArray dq, INDArray dk,
-                                  INDArray dv, int b, int hkv, int rep, int t, int s, int d, double scale) {
+                                  INDArray dv, int b, int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor) {
         int groups = b * hkv;
         forRanges(groups, tasks(groups, 1), (g0, g1) -> attentionBackward(code(q), addr(q), addr(k), addr(v), addr(probs),
-                addr(dy), addr(dq), addr(dk), addr(dv), b, hkv, rep, t, s, d, scale, (int) g0, (int) g1));
+                addr(dy), addr(dq), addr(dk), addr(dv), b, hkv, rep, t, s, d, scale, tokenMajor, (int) g0, (int) g1));
         Reference.reachabilityFence(new Object[] {q, k, v, probs, dy, dq, dk, dv});
     }
 
@@ -220,13 +222,32 @@ final class NativeKernels {
     }
 
     /**
-     * Rotary embedding of x [rows, d] with row r at position r % T of cos and sin [T, d]; with
-     * {@code transpose} the backward (x is then the incoming gradient).
+     * Rotary embedding of x [rows, d] with row r at position (r / hp) % T of cos and sin [T, d]
+     * (hp = 1 for [B, H, T, d], H for [B, T, H, d]); with {@code transpose} the backward (x is
+     * then the incoming gradient).
      */
-    static void rope(INDArray x, INDArray cos, INDArray sin, INDArray y, int t, int d, boolean transpose) {
+    static void rope(INDArray x, INDArray cos, INDArray sin, INDArray y, int t, int hp, int d, boolean transpose) {
         long rows = x.length() / d;
-        forRanges(rows, tasks(rows * d, 32768), (r0, r1) -> ropeRows(code(x), addr(x), addr(cos), addr(sin), addr(y), t, d, transpose, r0, r1));
+        forRanges(rows, tasks(rows * d, 32768), (r0, r1) -> ropeRows(code(x), addr(x), addr(cos), addr(sin), addr(y), t, hp, d, transpose, r0, r1));
         Reference.reachabilityFence(new Object[] {x, cos, sin, y});
+    }
+
+    // ---------------------------------------------------------------- optimizer
+
+    /**
+     * AdamW's update of w, m, v from g in one pass (torch.optim.AdamW's order of operations:
+     * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= stepSize m / (sqrt(v) / bc2Sqrt + eps)).
+     * Returns false, doing nothing, unless the kernels are on and the four arrays are whole,
+     * row-major, of one float or double type and one length.
+     */
+    public static boolean adamWUpdate(INDArray w, INDArray g, INDArray m, INDArray v, double beta1, double beta2, double eps,
+                                      double stepSize, double bc2Sqrt) {
+        if (!usable(w, g, m, v) || g.length() != w.length() || m.length() != w.length() || v.length() != w.length()) {
+            return false;
+        }
+        forBlocks(w.length(), (n0, n1) -> adamWUpdate(code(w), addr(w), addr(g), addr(m), addr(v), beta1, beta2, eps, stepSize, bc2Sqrt, n0, n1));
+        Reference.reachabilityFence(new Object[] {w, g, m, v});
+        return true;
     }
 
     // ---------------------------------------------------------------- JNI (vdep_kernels.cpp)
@@ -234,10 +255,11 @@ final class NativeKernels {
     private static native boolean cpuSupported();
 
     private static native void attentionForward(int dtype, long q, long k, long v, long keyMask, long probs, long y,
-                                                int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, int g0, int g1);
+                                                int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor,
+                                                int g0, int g1);
 
     private static native void attentionBackward(int dtype, long q, long k, long v, long probs, long dy, long dq, long dk, long dv,
-                                                 int b, int hkv, int rep, int t, int s, int d, double scale, int g0, int g1);
+                                                 int b, int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor, int g0, int g1);
 
     private static native void logSumExpRows(int dtype, long x, int vocab, long lse, int r0, int r1);
 
@@ -252,5 +274,8 @@ final class NativeKernels {
 
     private static native void quickGeluBackward(int dtype, long x, long dy, long dx, long n0, long n1);
 
-    private static native void ropeRows(int dtype, long x, long cos, long sin, long y, int t, int d, boolean transpose, long r0, long r1);
+    private static native void adamWUpdate(int dtype, long w, long g, long m, long v, double beta1, double beta2, double eps,
+                                           double step, double bc2sqrt, long n0, long n1);
+
+    private static native void ropeRows(int dtype, long x, long cos, long sin, long y, int t, int hp, int d, boolean transpose, long r0, long r1);
 }

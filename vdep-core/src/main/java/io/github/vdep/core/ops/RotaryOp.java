@@ -24,18 +24,7 @@ final class RotaryOp {
         Shapes.require(d % 2 == 0, "rope: head dim " + d + " is odd");
         INDArray v = x.value();
         if (NativeKernels.usable(v, cos, sin)) {
-            int t = (int) x.size(2);
-            INDArray y = Buffers.allocate(v.dataType(), v.shape());
-            NativeKernels.rope(v, cos, sin, y, t, (int) d, false);
-            return Tape.opOwned(y, g -> {
-                INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
-                INDArray dx = Buffers.allocate(v.dataType(), v.shape());
-                NativeKernels.rope(gg, cos, sin, dx, t, (int) d, true);
-                if (gg != g) {
-                    Buffers.release(gg);
-                }
-                x.accumulateGradOwned(dx);
-            }, x);
+            return applyNative(x, cos, sin, 1);
         }
         INDArray rotated = rotateHalf(v, d, false).muli(sin);
         INDArray y = v.mul(cos).addi(rotated);
@@ -46,6 +35,36 @@ final class RotaryOp {
             Buffers.release(gs);
             x.accumulateGradOwned(g.mul(cos).addi(back));
             Buffers.release(back);
+        }, x);
+    }
+
+    /** x [B, T, heads, headDim] (token-major, the projection's own layout); cos and sin [T, headDim]. */
+    static Tensor applyTokenMajor(Tensor x, INDArray cos, INDArray sin) {
+        Shapes.require(x.rank() == 4 && cos.rank() == 2 && cos.size(0) == x.size(1) && cos.size(1) == x.size(3)
+                && java.util.Arrays.equals(cos.shape(), sin.shape()),
+                "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
+        Shapes.require(x.size(3) % 2 == 0, "rope: head dim " + x.size(3) + " is odd");
+        if (NativeKernels.usable(x.value(), cos, sin)) {
+            return applyNative(x, cos, sin, (int) x.size(2));
+        }
+        return ShapeOps.permute(apply(ShapeOps.permute(x, 0, 2, 1, 3), cos, sin), 0, 2, 1, 3);
+    }
+
+    /** One native pass each way; {@code hp} rows share a position (1 heads-major, H token-major). */
+    private static Tensor applyNative(Tensor x, INDArray cos, INDArray sin, int hp) {
+        INDArray v = x.value();
+        int t = (int) cos.size(0);
+        int d = (int) cos.size(1);
+        INDArray y = Buffers.allocate(v.dataType(), v.shape());
+        NativeKernels.rope(v, cos, sin, y, t, hp, d, false);
+        return Tape.opOwned(y, g -> {
+            INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
+            INDArray dx = Buffers.allocate(v.dataType(), v.shape());
+            NativeKernels.rope(gg, cos, sin, dx, t, hp, d, true);
+            if (gg != g) {
+                Buffers.release(gg);
+            }
+            x.accumulateGradOwned(dx);
         }, x);
     }
 

@@ -72,6 +72,43 @@ class NativeKernelsTest {
     }
 
     @Test
+    void tokenMajorFormsMatchTheHeadsMajorOnes() {
+        assumeTrue(NativeKernels.available());
+        // q [B, T, H, d], k/v [B, S, Hkv, d]: against the heads-major primitive on transposed inputs, natively and on ND4J
+        INDArray q = random(40, 3, 21, 6, 24).castTo(DataType.FLOAT);
+        INDArray k = random(41, 3, 27, 2, 24).castTo(DataType.FLOAT);
+        INDArray v = random(42, 3, 27, 2, 24).castTo(DataType.FLOAT);
+        INDArray g = random(43, 3, 21, 6, 24).castTo(DataType.FLOAT);
+        INDArray keyMask = Nd4j.ones(DataType.FLOAT, 3, 27);
+        keyMask.putScalar(1, 3, 0);
+        for (boolean on : new boolean[] {true, false}) {
+            for (boolean causal : new boolean[] {true, false}) {
+                NativeKernels.setEnabled(on);
+                INDArray[] tokenMajor = run(g, in -> F.attentionTokenMajor(in.get(0), in.get(1), in.get(2), causal, keyMask, 0.3, null), q, k, v);
+                INDArray[] headsMajor = run(g, in -> F.permute(F.attention(F.permute(in.get(0), 0, 2, 1, 3), F.permute(in.get(1), 0, 2, 1, 3),
+                        F.permute(in.get(2), 0, 2, 1, 3), causal, keyMask, 0.3), 0, 2, 1, 3), q, k, v);
+                NativeKernels.setEnabled(true);
+                for (int i = 0; i < tokenMajor.length; i++) {
+                    double err = tokenMajor[i].sub(headsMajor[i]).norm2Number().doubleValue() / headsMajor[i].norm2Number().doubleValue();
+                    assertTrue(err <= 1e-6, "native=" + on + " causal=" + causal + " result " + i + ": relative error " + err);
+                }
+            }
+        }
+        INDArray x = random(44, 3, 33, 5, 20).castTo(DataType.FLOAT);
+        INDArray gx = random(45, 3, 33, 5, 20).castTo(DataType.FLOAT);
+        RopeTables tables = RopeTables.compute(20, 10000.0, 2, 33, DataType.FLOAT);
+        for (boolean on : new boolean[] {true, false}) {
+            NativeKernels.setEnabled(on);
+            INDArray[] tokenMajor = run(gx, in -> F.ropeTokenMajor(in.get(0), tables), x);
+            INDArray[] headsMajor = run(gx, in -> F.permute(F.rope(F.permute(in.get(0), 0, 2, 1, 3), tables), 0, 2, 1, 3), x);
+            NativeKernels.setEnabled(true);
+            for (int i = 0; i < tokenMajor.length; i++) {
+                assertEquals(0.0, tokenMajor[i].sub(headsMajor[i]).amaxNumber().doubleValue(), 1e-6, "rope native=" + on + " result " + i);
+            }
+        }
+    }
+
+    @Test
     void attentionRowWithoutVisibleKeysIsUniform() {
         assumeTrue(NativeKernels.available());
         // causal, and key 0 padded: query 0 sees no key. Both paths give a uniform row (HF's finite mask).
@@ -122,6 +159,12 @@ class NativeKernelsTest {
         INDArray keyMask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1, 1, 1}, {1, 1, 0, 1, 1, 1, 0}});
         check("native attention, cache and key mask", () -> F.attention(q, k, v, true, keyMask, 0.4), List.of(q, k, v));
         check("native attention, bidirectional", () -> F.attention(q, k, v, false, null, 0.4), List.of(q, k, v));
+        // token-major: q [B, T, H, d], k/v [B, S, Hkv, d]
+        Tensor qt = leaf(27, 2, 5, 4, 6), kt = leaf(28, 2, 7, 2, 6), vt = leaf(29, 2, 7, 2, 6);
+        check("native attention, token-major", () -> F.attentionTokenMajor(qt, kt, vt, true, keyMask, 0.4, null), List.of(qt, kt, vt));
+        Tensor rt = leaf(30, 2, 5, 3, 6);
+        RopeTables tables5 = RopeTables.compute(6, 10000.0, 1, 5, DataType.DOUBLE);
+        check("native rope, token-major", () -> F.ropeTokenMajor(rt, tables5), List.of(rt));
         Tensor x = leaf(23, 3, 11), y = leaf(24, 3, 11);
         check("native swiglu", () -> F.swiglu(F.scale(x, 3), y), List.of(x, y));
         check("native quickGelu", () -> F.quickGelu(F.scale(x, 3)), List.of(x));

@@ -38,6 +38,14 @@ public final class LlamaAttention extends Module {
      */
     public Tensor forward(Tensor x, RopeTables rope, INDArray keyMask, LayerKvCache cache, Consumer<INDArray> probs) {
         long b = x.size(0), t = x.size(1);
+        if (cache == null && F.nativeKernels()) {
+            // the projections' [B, T, heads, d] layout as it is: no head transposes either way
+            Tensor qt = F.ropeTokenMajor(F.reshape(q.forward(x), b, t, heads, headDim), rope);
+            Tensor kt = F.ropeTokenMajor(F.reshape(k.forward(x), b, t, kvHeads, headDim), rope);
+            Tensor vt = F.reshape(v.forward(x), b, t, kvHeads, headDim);
+            Tensor a = F.attentionTokenMajor(qt, kt, vt, true, keyMask, Math.pow(headDim, -0.5), probs);
+            return o.forward(F.reshape(a, b, t, (long) heads * headDim));
+        }
         Tensor qh = F.rope(split(q.forward(x), b, t, heads), rope);
         Tensor kh = F.rope(split(k.forward(x), b, t, kvHeads), rope);
         Tensor vh = split(v.forward(x), b, t, kvHeads);

@@ -53,6 +53,9 @@ public final class AdamW implements Optimizer {
             }
             double bc1 = 1.0 - Math.pow(beta1, t);
             double bc2 = 1.0 - Math.pow(beta2, t);
+            if (io.github.vdep.core.ops.NativeKernels.adamWUpdate(w, g, mt, vt, beta1, beta2, eps, lr / bc1, Math.sqrt(bc2))) {
+                continue; // one vectorised native pass
+            }
             if (FusedAdamW.applies(w, g, mt, vt)) {
                 // one pass over w, g, m, v instead of ten array operations
                 FusedAdamW.update(w, g, mt, vt, beta1, beta2, eps, lr / bc1, Math.sqrt(bc2));

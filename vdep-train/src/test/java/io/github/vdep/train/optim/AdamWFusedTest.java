@@ -14,6 +14,19 @@ import org.nd4j.linalg.factory.Nd4j;
 class AdamWFusedTest {
     @Test
     void fusedUpdateFollowsTorchAdamW() {
+        // the native kernel where it is built, and the Java loop
+        boolean before = io.github.vdep.core.ops.NativeKernels.active();
+        try {
+            for (boolean nativeKernels : new boolean[] {true, false}) {
+                io.github.vdep.core.ops.NativeKernels.setEnabled(nativeKernels && before);
+                check();
+            }
+        } finally {
+            io.github.vdep.core.ops.NativeKernels.setEnabled(before);
+        }
+    }
+
+    private static void check() {
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             int n = 200_004; // several chunks, ragged end (28572 x 7)
             SplittableRandom rng = new SplittableRandom(5);
