@@ -4,7 +4,6 @@ import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * y = x W^T + b over the last dimension, with W in PyTorch layout [out, in]. Uses gemm with
@@ -24,7 +23,7 @@ final class LinearOp {
                 + " does not match weight " + Shapes.str(w.shape()));
         INDArray x2 = Shapes.rows(x.value());
         INDArray y2 = Buffers.allocate(x2.dataType(), x2.size(0), out);
-        Nd4j.gemm(x2, w.value(), y2, false, true, 1.0, 0.0);
+        Gemm.gemm(x2, w.value(), y2, false, true, 1.0, 0.0);
         if (b != null) {
             y2.addiRowVector(b.value());
         }
@@ -36,15 +35,17 @@ final class LinearOp {
                 INDArray xg = x.grad();
                 if (xg != null && Shapes.isWhole(xg)) {
                     // e.g. a residual stream that already holds the other branch's gradient
-                    Nd4j.gemm(g2, w.value(), Shapes.rows(xg), false, false, 1.0, 1.0);
+                    Gemm.gemm(g2, w.value(), Shapes.rows(xg), false, false, 1.0, 1.0);
                 } else {
-                    x.accumulateGradOwned(Nd4j.gemm(g2, w.value(), false, false).reshape('c', x.shape()));
+                    INDArray dx = Buffers.allocate(g2.dataType(), g2.size(0), in);
+                    Gemm.gemm(g2, w.value(), dx, false, false, 1.0, 0.0);
+                    x.accumulateGradOwned(dx.reshape('c', x.shape()));
                 }
             }
             if (w.requiresGrad()) {
                 // straight into the (reused) gradient buffer: overwrite if it is new, else accumulate
                 boolean accumulate = w.grad() != null;
-                Nd4j.gemm(g2, x2, w.gradBufferForOverwrite(), true, false, 1.0, accumulate ? 1.0 : 0.0);
+                Gemm.gemm(g2, x2, w.gradBufferForOverwrite(), true, false, 1.0, accumulate ? 1.0 : 0.0);
             }
             if (b != null && b.requiresGrad()) {
                 b.accumulateGradOwned(g2.sum(0));
