@@ -6,6 +6,12 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.indexer.DoubleIndexer;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
+import org.bytedeco.javacpp.indexer.Indexer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -50,7 +56,43 @@ public final class Buffers {
                 return Nd4j.create(b, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
             }
         }
+        if (RAW_MEMORY && n > 0 && (type == DataType.FLOAT || type == DataType.DOUBLE)) {
+            // ND4J zero-fills every buffer it allocates, createUninitialized included: at the
+            // `small` preset that was about 1 GB of memset a step. JavaCPP's allocation does not.
+            Pointer p = type == DataType.FLOAT ? new RawFloats(n) : new RawDoubles(n);
+            Indexer indexer = type == DataType.FLOAT ? FloatIndexer.create((FloatPointer) p) : DoubleIndexer.create((DoublePointer) p);
+            return Nd4j.create(Nd4j.createBuffer(p, type, n, indexer), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+        }
         return Nd4j.createUninitialized(type, shape);
+    }
+
+    /** Whether {@link #allocate} may hand out JavaCPP memory wrapped in an ND4J buffer (CPU backend only). */
+    private static final boolean RAW_MEMORY = Nd4j.getBackend().getClass().getName().contains(".cpu.")
+            && !"false".equals(System.getProperty("vdep.rawBuffers"));
+
+    /**
+     * Uninitialised native memory owned by JavaCPP; the ND4J buffer wrapping it keeps it
+     * reachable. Freed by {@link #free} when released, else by JavaCPP once unreachable.
+     */
+    private static final class RawFloats extends FloatPointer {
+        RawFloats(long n) {
+            super(n);
+        }
+    }
+
+    private static final class RawDoubles extends DoublePointer {
+        RawDoubles(long n) {
+            super(n);
+        }
+    }
+
+    /** Closes the buffer and frees its memory now. */
+    private static void free(DataBuffer b) {
+        Pointer p = b.pointer();
+        b.close();
+        if (p instanceof RawFloats || p instanceof RawDoubles) {
+            p.deallocate();
+        }
     }
 
     /**
@@ -79,9 +121,13 @@ public final class Buffers {
             return;
         }
         if (owner == a.data()) {
+            Pointer p = owner.pointer();
             a.close();
+            if (p instanceof RawFloats || p instanceof RawDoubles) {
+                p.deallocate();
+            }
         } else {
-            owner.close();
+            free(owner);
         }
     }
 
@@ -109,7 +155,7 @@ public final class Buffers {
             POOL.get(old.dataType() + ":" + old.length()).remove(old);
             POOLED.remove(old);
             pooledBytes -= old.length() * old.getElementSize();
-            old.close();
+            free(old);
         }
         POOL.computeIfAbsent(b.dataType() + ":" + b.length(), k -> new ArrayDeque<>()).addFirst(b);
         POOLED.add(b);
