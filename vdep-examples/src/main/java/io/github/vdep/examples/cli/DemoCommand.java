@@ -29,11 +29,11 @@ import picocli.CommandLine.Option;
  * held-out split and writes a report with plots. No input, no downloads.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a tiny LLaVA on synthetic scenes with and without VDEP and compare (about 1.5 minutes on 2 idle cores; --quick about 30 s).")
+        description = "Train a tiny LLaVA on synthetic scenes with and without VDEP and compare (about 50 s on 2 idle cores; --quick about 16 s).")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "demo-out", description = "report directory (default ${DEFAULT-VALUE})")
     Path out;
-    @Option(names = "--quick", description = "a smaller run (about 30 s on 2 idle cores)")
+    @Option(names = "--quick", description = "a smaller run (about 16 s on 2 idle cores)")
     boolean quick;
     @Option(names = "--steps", description = "optimizer steps per run (default 240, --quick 50)")
     Integer steps;
