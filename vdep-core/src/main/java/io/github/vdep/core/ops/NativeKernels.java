@@ -58,19 +58,7 @@ public final class NativeKernels {
 
     /** Whether the kernels are on and can take these arrays: same float or double type, whole, row-major. */
     static boolean usable(INDArray... arrays) {
-        if (!enabled) {
-            return false;
-        }
-        DataType t = arrays[0].dataType();
-        if (t != DataType.FLOAT && t != DataType.DOUBLE) {
-            return false;
-        }
-        for (INDArray a : arrays) {
-            if (a.dataType() != t || !Shapes.isWhole(a) || a.length() > Integer.MAX_VALUE) {
-                return false;
-            }
-        }
-        return true;
+        return enabled && RowKernels.applies(arrays); // the same condition as the Java row kernels'
     }
 
     private static boolean load() {
