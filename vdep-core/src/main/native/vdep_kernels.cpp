@@ -523,7 +523,9 @@ T* ptr(jlong address) { return reinterpret_cast<T*>(static_cast<intptr_t>(addres
 
 extern "C" {
 
-JNIEXPORT jboolean JNICALL Java_io_github_vdep_core_ops_NativeKernels_cpuSupported(JNIEnv*, jclass) {
+// Compiled for the baseline x86-64 instruction set: it must run on CPUs without AVX to say so.
+__attribute__((target("arch=x86-64"))) JNIEXPORT jboolean JNICALL Java_io_github_vdep_core_ops_NativeKernels_cpuSupported(JNIEnv*,
+                                                                                                                         jclass) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? JNI_TRUE : JNI_FALSE;
 }

@@ -16,16 +16,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The native CPU kernels of {@code src/main/native/vdep_kernels.cpp}: attention, cross-entropy,
- * SwiGLU, quick-GELU and rotary embedding, each one vectorised pass instead of several ND4J
- * calls (see docs/performance.md). The Maven build compiles the library with g++ on Linux
+ * SwiGLU, quick-GELU, rotary embedding and AdamW's update, each one vectorised pass instead of
+ * several ND4J calls (see docs/performance.md). The Maven build compiles the library with g++ on Linux
  * x86-64 and puts it in the jar; it is used when it loads, the CPU has AVX2 and FMA, ND4J runs
  * on its CPU backend, and neither {@code -Dvdep.native=false} nor {@code VDEP_NATIVE_KERNELS=0}
  * turns it off. Otherwise every primitive keeps its ND4J implementation.
  *
  * <p>Callers hand over whole row-major arrays ({@link #usable}); the kernels read and write
  * their memory directly. Results do not depend on the thread count: work is split at whole rows,
- * groups or 8-element blocks. Public only for the optimizer's fused update; the primitives of
- * {@link F} choose these kernels themselves.
+ * groups or 8-element blocks. The primitives of {@link F} choose these kernels themselves; the
+ * public methods are the optimizer's fused update and the switches.
  */
 public final class NativeKernels {
     private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
