@@ -1,9 +1,12 @@
 package io.github.vdep.core.ops;
 
+import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Addition (with broadcasting of the second operand), products and scaling. */
 final class Arithmetic {
@@ -14,7 +17,14 @@ final class Arithmetic {
     static Tensor add(Tensor a, Tensor b) {
         INDArray y;
         if (Arrays.equals(a.shape(), b.shape())) {
-            y = a.value().add(b.value());
+            INDArray av = a.value(), bv = b.value();
+            if (av.dataType() == bv.dataType() && Shapes.isWhole(av) && Shapes.isWhole(bv)) {
+                // into an uninitialised buffer: ND4J would zero-fill the new array first
+                y = Buffers.allocate(av.dataType(), av.shape());
+                Nd4j.exec(new AddOp(av, bv, y));
+            } else {
+                y = av.add(bv);
+            }
         } else {
             checkBroadcast(a.shape(), b.shape());
             y = a.value().add(b.value());
