@@ -56,7 +56,7 @@ public final class Buffers {
                 return Nd4j.create(b, shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
             }
         }
-        if (RAW_MEMORY && n > 0 && (type == DataType.FLOAT || type == DataType.DOUBLE)) {
+        if (RAW_MEMORY && n > 0 && (type == DataType.FLOAT || type == DataType.DOUBLE) && withinJavaCppBudget(n * type.width())) {
             // ND4J zero-fills every buffer it allocates, createUninitialized included: at the
             // `small` preset that was about 1 GB of memset a step. JavaCPP's allocation does not.
             Pointer p = type == DataType.FLOAT ? new RawFloats(n) : new RawDoubles(n);
@@ -84,6 +84,17 @@ public final class Buffers {
         RawDoubles(long n) {
             super(n);
         }
+    }
+
+    /**
+     * JavaCPP counts the memory it allocates against {@code org.bytedeco.javacpp.maxbytes} (by
+     * default the Java heap's size) and refuses past it; ND4J's own buffers are not counted. So
+     * this memory is used only while it stays under half of that budget, and ND4J's allocation
+     * serves the rest: a large model never fails here where ND4J alone would not have.
+     */
+    private static boolean withinJavaCppBudget(long bytes) {
+        long max = Pointer.maxBytes();
+        return max <= 0 || Pointer.totalBytes() + bytes <= max / 2;
     }
 
     /** Closes the buffer and frees its memory now. */
