@@ -147,8 +147,8 @@ constexpr int MR = 4;
 constexpr int NR = 16;
 
 // transA: A is stored [K x M] (row k holds A[:, k]), so the tile's 4 values of column k are adjacent.
-template <bool transA>
-inline float a_at(const float* A, int lda, int r, int k) {
+template <bool transA, typename T>
+inline T a_at(const T* A, int lda, int r, int k) {
     return transA ? A[static_cast<size_t>(k) * lda + r] : A[static_cast<size_t>(r) * lda + k];
 }
 
@@ -209,38 +209,31 @@ inline void gemm_impl(int M, int N, int K, const float* A, int lda, const float*
     }
 }
 
+
+// Double precision (the gradient checks): plain loops.
+template <bool transA>
+inline void gemm_impl(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc, bool acc) {
+    for (int i = 0; i < M; i++) {
+        double* c = C + static_cast<size_t>(i) * ldc;
+        if (!acc)
+            for (int j = 0; j < N; j++) c[j] = 0;
+        for (int k = 0; k < K; k++) {
+            double a = a_at<transA>(A, lda, i, k);
+            const double* b = B + static_cast<size_t>(k) * ldb;
+            for (int j = 0; j < N; j++) c[j] += a * b[j];
+        }
+    }
+}
+
 // C (+)= A B with A [M x K]; acc adds to C instead of overwriting it.
-inline void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc = false) {
+template <typename T>
+inline void gemm(int M, int N, int K, const T* A, int lda, const T* B, int ldb, T* C, int ldc, bool acc = false) {
     gemm_impl<false>(M, N, K, A, lda, B, ldb, C, ldc, acc);
 }
 // C (+)= A^T B with A stored [K x M]: no transposed copy of a large A.
-inline void gemm_tn(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc = false) {
+template <typename T>
+inline void gemm_tn(int M, int N, int K, const T* A, int lda, const T* B, int ldb, T* C, int ldc, bool acc = false) {
     gemm_impl<true>(M, N, K, A, lda, B, ldb, C, ldc, acc);
-}
-
-inline void gemm(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc, bool acc = false) {
-    for (int i = 0; i < M; i++) {
-        double* c = C + static_cast<size_t>(i) * ldc;
-        if (!acc)
-            for (int j = 0; j < N; j++) c[j] = 0;
-        for (int k = 0; k < K; k++) {
-            double a = A[static_cast<size_t>(i) * lda + k];
-            const double* b = B + static_cast<size_t>(k) * ldb;
-            for (int j = 0; j < N; j++) c[j] += a * b[j];
-        }
-    }
-}
-inline void gemm_tn(int M, int N, int K, const double* A, int lda, const double* B, int ldb, double* C, int ldc, bool acc = false) {
-    for (int i = 0; i < M; i++) {
-        double* c = C + static_cast<size_t>(i) * ldc;
-        if (!acc)
-            for (int j = 0; j < N; j++) c[j] = 0;
-        for (int k = 0; k < K; k++) {
-            double a = A[static_cast<size_t>(k) * lda + i];
-            const double* b = B + static_cast<size_t>(k) * ldb;
-            for (int j = 0; j < N; j++) c[j] += a * b[j];
-        }
-    }
 }
 
 // out[N x M] = in[M x N]^T, in's rows ld apart

@@ -101,6 +101,11 @@ public final class Buffers {
     private static void free(DataBuffer b) {
         Pointer p = b.pointer();
         b.close();
+        deallocateIfRaw(p);
+    }
+
+    /** ND4J's close leaves memory it did not allocate alone: free {@link #allocate}'s own. */
+    private static void deallocateIfRaw(Pointer p) {
         if (p instanceof RawFloats || p instanceof RawDoubles) {
             p.deallocate();
         }
@@ -134,9 +139,7 @@ public final class Buffers {
         if (owner == a.data()) {
             Pointer p = owner.pointer();
             a.close();
-            if (p instanceof RawFloats || p instanceof RawDoubles) {
-                p.deallocate();
-            }
+            deallocateIfRaw(p);
         } else {
             free(owner);
         }

@@ -47,12 +47,8 @@ final class Activations {
                 return Tape.constantOwned(y);
             }
             return Tape.opOwned(y, g -> {
-                INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
                 INDArray dx = Buffers.allocate(v.dataType(), v.shape());
-                NativeKernels.quickGeluBackward(v, gg, dx);
-                if (gg != g) {
-                    Buffers.release(gg);
-                }
+                Shapes.withWhole(g, gg -> NativeKernels.quickGeluBackward(v, gg, dx));
                 x.accumulateGradOwned(dx);
             }, x);
         }
@@ -122,13 +118,9 @@ final class Activations {
             return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
-            INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
             INDArray dg = gate.requiresGrad() ? Buffers.allocate(gv.dataType(), gv.shape()) : null;
             INDArray du = up.requiresGrad() ? Buffers.allocate(gv.dataType(), gv.shape()) : null;
-            NativeKernels.swigluBackward(gv, uv, gg, dg, du);
-            if (gg != g) {
-                Buffers.release(gg);
-            }
+            Shapes.withWhole(g, gg -> NativeKernels.swigluBackward(gv, uv, gg, dg, du));
             if (du != null) {
                 up.accumulateGradOwned(du);
             }

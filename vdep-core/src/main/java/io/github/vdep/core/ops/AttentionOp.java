@@ -28,15 +28,9 @@ final class AttentionOp {
      * @param probsSink null, or receives the attention probabilities [B, H, T, S]
      */
     static Tensor apply(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale, Consumer<INDArray> probsSink) {
-        Shapes.require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4, "attention: q, k, v must be [B, heads, T, headDim]");
+        requireShapes(q, k, v, keyMask, false);
         long b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
         long hkv = k.size(1), s = k.size(2);
-        Shapes.require(k.size(0) == b && v.size(0) == b && k.size(3) == d && v.size(3) == d && v.size(1) == hkv && v.size(2) == s,
-                "attention: q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v " + Shapes.str(v.shape()) + " do not fit");
-        Shapes.require(hkv > 0 && h % hkv == 0, "attention: " + h + " query heads are not a multiple of " + hkv + " KV heads");
-        Shapes.require(s >= t, "attention: fewer keys (" + s + ") than queries (" + t + ")");
-        Shapes.require(keyMask == null || (keyMask.rank() == 2 && keyMask.size(0) == b && keyMask.size(1) == s),
-                "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
         long rep = h / hkv;
         long m = rep * t;
         if (NativeKernels.usable(q.value(), k.value(), v.value())) {
@@ -104,21 +98,29 @@ final class AttentionOp {
      * otherwise the heads are transposed around {@link #apply}.
      */
     static Tensor applyTokenMajor(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale, Consumer<INDArray> probsSink) {
-        Shapes.require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4, "attention: q, k, v must be [B, T, heads, headDim]");
-        long b = q.size(0), t = q.size(1), h = q.size(2), d = q.size(3);
-        long s = k.size(1), hkv = k.size(2);
-        Shapes.require(k.size(0) == b && v.size(0) == b && k.size(3) == d && java.util.Arrays.equals(k.shape(), v.shape()),
+        requireShapes(q, k, v, keyMask, true);
+        if (NativeKernels.usable(q.value(), k.value(), v.value())) {
+            return applyNative(q, k, v, causal, keyMask, scale, probsSink, (int) (q.size(2) / k.size(2)), true);
+        }
+        Tensor y = apply(ShapeOps.permute(q, 0, 2, 1, 3), ShapeOps.permute(k, 0, 2, 1, 3), ShapeOps.permute(v, 0, 2, 1, 3), causal, keyMask,
+                scale, probsSink);
+        return ShapeOps.permute(y, 0, 2, 1, 3);
+    }
+
+    /** q, k, v rank 4 fitting each other (heads on axis 1, or 2 when token-major), keyMask [B, S] or null. */
+    private static void requireShapes(Tensor q, Tensor k, Tensor v, INDArray keyMask, boolean tokenMajor) {
+        int headAxis = tokenMajor ? 2 : 1;
+        int seqAxis = tokenMajor ? 1 : 2;
+        Shapes.require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4,
+                "attention: q, k, v must be " + (tokenMajor ? "[B, T, heads, headDim]" : "[B, heads, T, headDim]"));
+        long b = q.size(0), h = q.size(headAxis), t = q.size(seqAxis), d = q.size(3);
+        long hkv = k.size(headAxis), s = k.size(seqAxis);
+        Shapes.require(k.size(0) == b && k.size(3) == d && java.util.Arrays.equals(k.shape(), v.shape()),
                 "attention: q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v " + Shapes.str(v.shape()) + " do not fit");
         Shapes.require(hkv > 0 && h % hkv == 0, "attention: " + h + " query heads are not a multiple of " + hkv + " KV heads");
         Shapes.require(s >= t, "attention: fewer keys (" + s + ") than queries (" + t + ")");
         Shapes.require(keyMask == null || (keyMask.rank() == 2 && keyMask.size(0) == b && keyMask.size(1) == s),
                 "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
-        if (NativeKernels.usable(q.value(), k.value(), v.value())) {
-            return applyNative(q, k, v, causal, keyMask, scale, probsSink, (int) (h / hkv), true);
-        }
-        Tensor y = apply(ShapeOps.permute(q, 0, 2, 1, 3), ShapeOps.permute(k, 0, 2, 1, 3), ShapeOps.permute(v, 0, 2, 1, 3), causal, keyMask,
-                scale, probsSink);
-        return ShapeOps.permute(y, 0, 2, 1, 3);
     }
 
     /** The same computation as one native call per direction (see {@link NativeKernels}). */
@@ -147,14 +149,10 @@ final class AttentionOp {
             return Tape.constantOwned(y);
         }
         return Tape.opOwned(y, g -> {
-            INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
             INDArray dq = q.requiresGrad() ? Buffers.allocate(type, qv.shape()) : null;
             INDArray dk = k.requiresGrad() ? Buffers.allocate(type, kv.shape()) : null;
             INDArray dv = v.requiresGrad() ? Buffers.allocate(type, vv.shape()) : null;
-            NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, scale, tokenMajor);
-            if (gg != g) {
-                Buffers.release(gg);
-            }
+            Shapes.withWhole(g, gg -> NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, scale, tokenMajor));
             if (!keepProbs) {
                 Buffers.release(probs);
             }

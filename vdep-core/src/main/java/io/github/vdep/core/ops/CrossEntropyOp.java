@@ -41,15 +41,7 @@ final class CrossEntropyOp {
         INDArray lseArray = Transforms.log(sum, true).addi(max);
         double[] lse = lseArray.toDoubleVector();
         Buffers.release(lseArray, max);
-        double total = 0;
-        double[] picked = picked(l2, targets, ignoreIndex);
-        for (int i = 0; i < n; i++) {
-            if (targets[i] != ignoreIndex) {
-                total += lse[i] - picked[i];
-            }
-        }
-        double loss = count == 0 ? 0.0 : total / norm;
-        INDArray y = Nd4j.scalar(logits.dataType(), loss).reshape(1);
+        INDArray y = loss(logits, l2, lse, targets, ignoreIndex, norm, count);
         final int supervised = count;
         if (!Tape.needsGrad(logits)) {
             Buffers.release(e, sum);
@@ -60,15 +52,9 @@ final class CrossEntropyOp {
                 Buffers.release(e, sum);
                 return;
             }
-            double scale = g.getDouble(0) / norm;
             // softmax - onehot on supervised rows, zero elsewhere
             INDArray p = e.diviColumnVector(sum);
-            double[] scales = new double[(int) n];
-            for (int i = 0; i < n; i++) {
-                if (targets[i] != ignoreIndex) {
-                    scales[i] = scale;
-                }
-            }
+            double[] scales = rowScales(targets, ignoreIndex, g.getDouble(0) / norm);
             subtractOneAtTargets(p, targets, ignoreIndex);
             INDArray rowScale = Nd4j.createFromArray(scales).reshape(n, 1).castTo(logits.dataType());
             logits.accumulateGradOwned(p.muliColumnVector(rowScale).reshape('c', logits.shape()));
@@ -78,17 +64,8 @@ final class CrossEntropyOp {
 
     /** Log-sum-exp in one native pass; the backward recomputes the softmax from it instead of keeping it. */
     private static Tensor applyNative(Tensor logits, INDArray l2, int[] targets, int ignoreIndex, double norm, int count) {
-        int n = targets.length;
         double[] lse = NativeKernels.logSumExpRows(l2);
-        double[] picked = picked(l2, targets, ignoreIndex);
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            if (targets[i] != ignoreIndex) {
-                total += lse[i] - picked[i];
-            }
-        }
-        double loss = count == 0 ? 0.0 : total / norm;
-        INDArray y = Nd4j.scalar(logits.dataType(), loss).reshape(1);
+        INDArray y = loss(logits, l2, lse, targets, ignoreIndex, norm, count);
         if (!Tape.needsGrad(logits)) {
             return Tape.constantOwned(y);
         }
@@ -96,17 +73,34 @@ final class CrossEntropyOp {
             if (count == 0) {
                 return;
             }
-            double scale = g.getDouble(0) / norm;
-            double[] scales = new double[n];
-            for (int i = 0; i < n; i++) {
-                if (targets[i] != ignoreIndex) {
-                    scales[i] = scale;
-                }
-            }
+            double[] scales = rowScales(targets, ignoreIndex, g.getDouble(0) / norm);
             INDArray grad = Buffers.allocate(l2.dataType(), l2.shape());
             NativeKernels.crossEntropyGradRows(l2, lse, scales, targets, grad);
             logits.accumulateGradOwned(grad.reshape('c', logits.shape()));
         }, logits);
+    }
+
+    /** The loss [1]: sum over supervised rows of lse - logit at the target, over norm (0 without any). */
+    private static INDArray loss(Tensor logits, INDArray l2, double[] lse, int[] targets, int ignoreIndex, double norm, int count) {
+        double total = 0;
+        double[] picked = picked(l2, targets, ignoreIndex);
+        for (int i = 0; i < targets.length; i++) {
+            if (targets[i] != ignoreIndex) {
+                total += lse[i] - picked[i];
+            }
+        }
+        return Nd4j.scalar(logits.dataType(), count == 0 ? 0.0 : total / norm).reshape(1);
+    }
+
+    /** {@code scale} at supervised rows, 0 at ignored ones. */
+    private static double[] rowScales(int[] targets, int ignoreIndex, double scale) {
+        double[] scales = new double[targets.length];
+        for (int i = 0; i < targets.length; i++) {
+            if (targets[i] != ignoreIndex) {
+                scales[i] = scale;
+            }
+        }
+        return scales;
     }
 
     /** logits[i, targets[i]] for supervised rows (0 elsewhere), read in one pass. */

@@ -17,11 +17,8 @@ final class RotaryOp {
 
     /** x [B, heads, T, headDim]; cos and sin [T, headDim] (see {@link RopeTables}). */
     static Tensor apply(Tensor x, INDArray cos, INDArray sin) {
-        Shapes.require(x.rank() == 4 && cos.rank() == 2 && cos.size(0) == x.size(2) && cos.size(1) == x.size(3)
-                && java.util.Arrays.equals(cos.shape(), sin.shape()),
-                "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
+        requireTables(x, cos, sin, 2);
         long d = x.size(3);
-        Shapes.require(d % 2 == 0, "rope: head dim " + d + " is odd");
         INDArray v = x.value();
         if (NativeKernels.usable(v, cos, sin)) {
             return applyNative(x, cos, sin, 1);
@@ -40,14 +37,19 @@ final class RotaryOp {
 
     /** x [B, T, heads, headDim] (token-major, the projection's own layout); cos and sin [T, headDim]. */
     static Tensor applyTokenMajor(Tensor x, INDArray cos, INDArray sin) {
-        Shapes.require(x.rank() == 4 && cos.rank() == 2 && cos.size(0) == x.size(1) && cos.size(1) == x.size(3)
-                && java.util.Arrays.equals(cos.shape(), sin.shape()),
-                "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
-        Shapes.require(x.size(3) % 2 == 0, "rope: head dim " + x.size(3) + " is odd");
+        requireTables(x, cos, sin, 1);
         if (NativeKernels.usable(x.value(), cos, sin)) {
             return applyNative(x, cos, sin, (int) x.size(2));
         }
         return ShapeOps.permute(apply(ShapeOps.permute(x, 0, 2, 1, 3), cos, sin), 0, 2, 1, 3);
+    }
+
+    /** x rank 4 with positions along {@code seqAxis}, an even head dim last; cos and sin [T, headDim]. */
+    private static void requireTables(Tensor x, INDArray cos, INDArray sin, int seqAxis) {
+        Shapes.require(x.rank() == 4 && cos.rank() == 2 && cos.size(0) == x.size(seqAxis) && cos.size(1) == x.size(3)
+                && java.util.Arrays.equals(cos.shape(), sin.shape()),
+                "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
+        Shapes.require(x.size(3) % 2 == 0, "rope: head dim " + x.size(3) + " is odd");
     }
 
     /** One native pass each way; {@code hp} rows share a position (1 heads-major, H token-major). */
@@ -58,12 +60,8 @@ final class RotaryOp {
         INDArray y = Buffers.allocate(v.dataType(), v.shape());
         NativeKernels.rope(v, cos, sin, y, t, hp, d, false);
         return Tape.opOwned(y, g -> {
-            INDArray gg = Shapes.isWhole(g) ? g : g.dup('c');
             INDArray dx = Buffers.allocate(v.dataType(), v.shape());
-            NativeKernels.rope(gg, cos, sin, dx, t, hp, d, true);
-            if (gg != g) {
-                Buffers.release(gg);
-            }
+            Shapes.withWhole(g, gg -> NativeKernels.rope(gg, cos, sin, dx, t, hp, d, true));
             x.accumulateGradOwned(dx);
         }, x);
     }

@@ -14,6 +14,20 @@ final class Shapes {
         return x.reshape('c', x.length() / last, last);
     }
 
+    /**
+     * Runs {@code body} on {@code a} itself if it is {@link #isWhole whole}, else on a row-major
+     * copy that is freed afterwards (for kernels that read an array's memory directly).
+     */
+    static void withWhole(INDArray a, java.util.function.Consumer<INDArray> body) {
+        if (isWhole(a)) {
+            body.accept(a);
+            return;
+        }
+        INDArray copy = a.dup('c');
+        body.accept(copy);
+        io.github.vdep.core.autograd.Buffers.release(copy);
+    }
+
     /** A row-major array with default strides covering its whole buffer (reshapes of it are views of the same memory). */
     static boolean isWhole(INDArray a) {
         if (a.ordering() != 'c' || a.offset() != 0 || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a)) {

@@ -46,10 +46,10 @@ class NativeKernelsTest {
     void attentionMatchesNd4j() {
         assumeTrue(NativeKernels.available());
         // GQA (6 query heads on 2 KV heads), T and d off the tile sizes, and a cache (S > T)
-        INDArray q = random(1, 3, 6, 21, 24).castTo(DataType.FLOAT);
-        INDArray k = random(2, 3, 2, 27, 24).castTo(DataType.FLOAT);
-        INDArray v = random(3, 3, 2, 27, 24).castTo(DataType.FLOAT);
-        INDArray g = random(4, 3, 6, 21, 24).castTo(DataType.FLOAT);
+        INDArray q = floats(1, 3, 6, 21, 24);
+        INDArray k = floats(2, 3, 2, 27, 24);
+        INDArray v = floats(3, 3, 2, 27, 24);
+        INDArray g = floats(4, 3, 6, 21, 24);
         float[][] keys = new float[3][27];
         for (float[] row : keys) {
             java.util.Arrays.fill(row, 1f);
@@ -64,10 +64,10 @@ class NativeKernelsTest {
             }
         }
         // square, no cache, the LLaMA case
-        INDArray q2 = random(5, 2, 4, 33, 16).castTo(DataType.FLOAT);
-        INDArray k2 = random(6, 2, 4, 33, 16).castTo(DataType.FLOAT);
-        INDArray v2 = random(7, 2, 4, 33, 16).castTo(DataType.FLOAT);
-        compare("attention square", random(8, 2, 4, 33, 16).castTo(DataType.FLOAT),
+        INDArray q2 = floats(5, 2, 4, 33, 16);
+        INDArray k2 = floats(6, 2, 4, 33, 16);
+        INDArray v2 = floats(7, 2, 4, 33, 16);
+        compare("attention square", floats(8, 2, 4, 33, 16),
                 in -> F.attention(in.get(0), in.get(1), in.get(2), true, null, 0.25), q2, k2, v2);
     }
 
@@ -75,10 +75,10 @@ class NativeKernelsTest {
     void tokenMajorFormsMatchTheHeadsMajorOnes() {
         assumeTrue(NativeKernels.available());
         // q [B, T, H, d], k/v [B, S, Hkv, d]: against the heads-major primitive on transposed inputs, natively and on ND4J
-        INDArray q = random(40, 3, 21, 6, 24).castTo(DataType.FLOAT);
-        INDArray k = random(41, 3, 27, 2, 24).castTo(DataType.FLOAT);
-        INDArray v = random(42, 3, 27, 2, 24).castTo(DataType.FLOAT);
-        INDArray g = random(43, 3, 21, 6, 24).castTo(DataType.FLOAT);
+        INDArray q = floats(40, 3, 21, 6, 24);
+        INDArray k = floats(41, 3, 27, 2, 24);
+        INDArray v = floats(42, 3, 27, 2, 24);
+        INDArray g = floats(43, 3, 21, 6, 24);
         INDArray keyMask = Nd4j.ones(DataType.FLOAT, 3, 27);
         keyMask.putScalar(1, 3, 0);
         for (boolean on : new boolean[] {true, false}) {
@@ -94,8 +94,8 @@ class NativeKernelsTest {
                 }
             }
         }
-        INDArray x = random(44, 3, 33, 5, 20).castTo(DataType.FLOAT);
-        INDArray gx = random(45, 3, 33, 5, 20).castTo(DataType.FLOAT);
+        INDArray x = floats(44, 3, 33, 5, 20);
+        INDArray gx = floats(45, 3, 33, 5, 20);
         RopeTables tables = RopeTables.compute(20, 10000.0, 2, 33, DataType.FLOAT);
         for (boolean on : new boolean[] {true, false}) {
             NativeKernels.setEnabled(on);
@@ -112,9 +112,9 @@ class NativeKernelsTest {
     void attentionRowWithoutVisibleKeysIsUniform() {
         assumeTrue(NativeKernels.available());
         // causal, and key 0 padded: query 0 sees no key. Both paths give a uniform row (HF's finite mask).
-        INDArray q = random(9, 1, 2, 4, 8).castTo(DataType.FLOAT);
-        INDArray k = random(10, 1, 2, 4, 8).castTo(DataType.FLOAT);
-        INDArray v = random(11, 1, 2, 4, 8).castTo(DataType.FLOAT);
+        INDArray q = floats(9, 1, 2, 4, 8);
+        INDArray k = floats(10, 1, 2, 4, 8);
+        INDArray v = floats(11, 1, 2, 4, 8);
         INDArray keyMask = Nd4j.createFromArray(new float[][] {{0, 1, 1, 1}});
         INDArray[] probs = new INDArray[1];
         F.attention(Tensor.leaf(q), Tensor.leaf(k), Tensor.leaf(v), true, keyMask, 0.3, p -> probs[0] = p.dup());
@@ -131,17 +131,17 @@ class NativeKernelsTest {
     void elementwiseAndLossMatchNd4j() {
         assumeTrue(NativeKernels.available());
         // 70,003 elements: not a multiple of 8, and split over threads
-        INDArray a = random(12, 7, 10001).castTo(DataType.FLOAT).muli(4);
-        INDArray b = random(13, 7, 10001).castTo(DataType.FLOAT);
-        INDArray g = random(14, 7, 10001).castTo(DataType.FLOAT);
+        INDArray a = floats(12, 7, 10001).muli(4);
+        INDArray b = floats(13, 7, 10001);
+        INDArray g = floats(14, 7, 10001);
         compare("swiglu", g, in -> F.swiglu(in.get(0), in.get(1)), a, b);
         compare("quickGelu", g, in -> F.quickGelu(in.get(0)), a);
 
-        INDArray x = random(15, 3, 5, 33, 20).castTo(DataType.FLOAT);
+        INDArray x = floats(15, 3, 5, 33, 20);
         RopeTables tables = RopeTables.compute(20, 10000.0, 0, 33, DataType.FLOAT);
-        compare("rope", random(16, 3, 5, 33, 20).castTo(DataType.FLOAT), in -> F.rope(in.get(0), tables), x);
+        compare("rope", floats(16, 3, 5, 33, 20), in -> F.rope(in.get(0), tables), x);
 
-        INDArray logits = random(17, 37, 1003).castTo(DataType.FLOAT).muli(5);
+        INDArray logits = floats(17, 37, 1003).muli(5);
         int[] targets = new int[37];
         for (int i = 0; i < targets.length; i++) {
             targets[i] = i % 4 == 1 ? F.IGNORE_INDEX : (i * 97) % 1003;
@@ -179,13 +179,13 @@ class NativeKernelsTest {
     @Test
     void resultsDoNotDependOnTheThreadCount() {
         assumeTrue(NativeKernels.available());
-        INDArray q = random(30, 4, 4, 40, 32).castTo(DataType.FLOAT);
-        INDArray k = random(31, 4, 2, 40, 32).castTo(DataType.FLOAT);
-        INDArray v = random(32, 4, 2, 40, 32).castTo(DataType.FLOAT);
-        INDArray g = random(33, 4, 4, 40, 32).castTo(DataType.FLOAT);
-        INDArray a = random(34, 9, 10001).castTo(DataType.FLOAT);
-        INDArray ga = random(35, 9, 10001).castTo(DataType.FLOAT);
-        INDArray logits = random(36, 200, 517).castTo(DataType.FLOAT);
+        INDArray q = floats(30, 4, 4, 40, 32);
+        INDArray k = floats(31, 4, 2, 40, 32);
+        INDArray v = floats(32, 4, 2, 40, 32);
+        INDArray g = floats(33, 4, 4, 40, 32);
+        INDArray a = floats(34, 9, 10001);
+        INDArray ga = floats(35, 9, 10001);
+        INDArray logits = floats(36, 200, 517);
         int[] targets = new int[200];
         for (int i = 0; i < targets.length; i++) {
             targets[i] = (i * 31) % 517;
@@ -208,6 +208,11 @@ class NativeKernelsTest {
         for (int i = 0; i < runs.get(0).length; i++) {
             assertArrayEquals(runs.get(0)[i].dup().data().asFloat(), runs.get(1)[i].dup().data().asFloat(), "result " + i + " differs between 1 and " + threads + " threads");
         }
+    }
+
+    /** A seeded random float array, entries uniform in (-1, 1). */
+    private static INDArray floats(long seed, long... shape) {
+        return random(seed, shape).castTo(DataType.FLOAT);
     }
 
     /** Output and input gradients of f with the native kernels and with ND4J's, to 1e-5 relative L2. */
