@@ -225,15 +225,33 @@ inline void gemm_impl(int M, int N, int K, const double* A, int lda, const doubl
     }
 }
 
-// C (+)= A B with A [M x K]; acc adds to C instead of overwriting it.
-template <typename T>
-inline void gemm(int M, int N, int K, const T* A, int lda, const T* B, int ldb, T* C, int ldc, bool acc = false) {
-    gemm_impl<false>(M, N, K, A, lda, B, ldb, C, ldc, acc);
-}
-// C (+)= A^T B with A stored [K x M]: no transposed copy of a large A.
-template <typename T>
-inline void gemm_tn(int M, int N, int K, const T* A, int lda, const T* B, int ldb, T* C, int ldc, bool acc = false) {
-    gemm_impl<true>(M, N, K, A, lda, B, ldb, C, ldc, acc);
+// Causal attention skips the products that the mask makes zero. Query row i (of T) sees keys
+// j < off + i + 1 (off = S - T), so with C's rows in blocks of MR queries (or keys):
+//   Cols:  C = Q K^T or dY V^T: only the columns the block's last row sees are computed (the
+//          callers never read the rest of a row past its own limit);
+//   KUpTo: C = P V or dS K: the sum stops at that column (P and dS are 0 beyond it);
+//   KFrom: C = P^T dY or dS^T Q (C's rows are keys): the sum starts at the first query that
+//          sees the block's first key (earlier queries have P = dS = 0 there).
+// Skipped terms are exact zeros, so the results equal the full products. C (+)= A B, A [M x K]
+// (transA: stored [K x M], no transposed copy); acc adds to C instead of overwriting it.
+enum class Band { None, Cols, KUpTo, KFrom };
+
+template <bool transA, typename T>
+inline void gemm_band(Band band, int off, int M, int N, int K, const T* A, int lda, const T* B, int ldb, T* C, int ldc, bool acc) {
+    if (band == Band::None) {
+        gemm_impl<transA>(M, N, K, A, lda, B, ldb, C, ldc, acc);
+        return;
+    }
+    for (int i = 0; i < M; i += MR) {
+        const int mr = M - i < MR ? M - i : MR;
+        const int lim = off + i + mr;  // keys seen by the block's last query
+        int n = N, k0 = 0, k1 = K;
+        if (band == Band::Cols) n = lim < N ? lim : N;
+        if (band == Band::KUpTo) k1 = lim < K ? lim : K;
+        if (band == Band::KFrom) k0 = i - off < 0 ? 0 : (i - off > K ? K : i - off);
+        const T* a = transA ? A + static_cast<size_t>(k0) * lda + i : A + static_cast<size_t>(i) * lda + k0;
+        gemm_impl<transA>(mr, n, k1 - k0, a, lda, B + static_cast<size_t>(k0) * ldb, ldb, C + static_cast<size_t>(i) * ldc, ldc, acc);
+    }
 }
 
 // out[N x M] = in[M x N]^T, in's rows ld apart
@@ -248,6 +266,7 @@ void transpose(int M, int N, const T* in, int ld, T* out) {
 struct AttnShape {
     int B, Hkv, rep, T, S, d;
     bool causal;
+    bool band;             // causal and every query sees a key: skip the masked products (Band)
     const float* keyMask;  // [B, S], 0 at padding keys, or null
     double scale;
     // Row strides (elements) of q/y/dq by batch, head and position, and of k/v/dk/dv: heads-major
@@ -301,7 +320,7 @@ void masked_softmax_rows(const AttnShape& s, int b, T* P) {
 // probs [B, Hkv, rep * T, S] (contiguous, row r * T + t) and y (q's layout).
 template <typename T>
 void attention_forward(const AttnShape& s, const T* q, const T* k, const T* v, T* probs, T* y, int g0, int g1) {
-    const int M = s.M(), S = s.S, d = s.d, Tq = s.T;
+    const int M = s.M(), S = s.S, d = s.d, Tq = s.T, off = S - Tq;
     std::vector<T> kt(static_cast<size_t>(d) * S);
     for (int g = g0; g < g1; g++) {
         const int b = g / s.Hkv, kvh = g % s.Hkv;
@@ -311,12 +330,14 @@ void attention_forward(const AttnShape& s, const T* q, const T* k, const T* v, T
         transpose(S, d, K, static_cast<int>(s.kT), kt.data());
         for (int r = 0; r < s.rep; r++) {
             const size_t qo = s.qOff(b, kvh * s.rep + r);
-            gemm(Tq, S, d, q + qo, static_cast<int>(s.qT), kt.data(), S, P + static_cast<size_t>(r) * Tq * S, S);
+            gemm_band<false>(s.band ? Band::Cols : Band::None, off, Tq, S, d, q + qo, static_cast<int>(s.qT), kt.data(), S,
+                             P + static_cast<size_t>(r) * Tq * S, S, false);
         }
         masked_softmax_rows(s, b, P);
         for (int r = 0; r < s.rep; r++) {
             const size_t qo = s.qOff(b, kvh * s.rep + r);
-            gemm(Tq, d, S, P + static_cast<size_t>(r) * Tq * S, S, V, static_cast<int>(s.kT), y + qo, static_cast<int>(s.qT));
+            gemm_band<false>(s.band ? Band::KUpTo : Band::None, off, Tq, d, S, P + static_cast<size_t>(r) * Tq * S, S, V,
+                             static_cast<int>(s.kT), y + qo, static_cast<int>(s.qT), false);
         }
     }
 }
@@ -326,8 +347,10 @@ void attention_forward(const AttnShape& s, const T* q, const T* k, const T* v, T
 template <typename T>
 void attention_backward(const AttnShape& s, const T* q, const T* k, const T* v, const T* probs, const T* dy,
                         T* dq, T* dk, T* dv, int g0, int g1) {
-    const int M = s.M(), S = s.S, d = s.d, Tq = s.T;
+    const int M = s.M(), S = s.S, d = s.d, Tq = s.T, off = S - Tq;
     const int ldq = static_cast<int>(s.qT), ldk = static_cast<int>(s.kT);
+    const Band cols = s.band ? Band::Cols : Band::None, kUpTo = s.band ? Band::KUpTo : Band::None,
+               kFrom = s.band ? Band::KFrom : Band::None;
     const T scale = static_cast<T>(s.scale);
     std::vector<T> vt(static_cast<size_t>(d) * S);
     std::vector<T> ds(static_cast<size_t>(M) * S);
@@ -340,27 +363,29 @@ void attention_backward(const AttnShape& s, const T* q, const T* k, const T* v, 
         if (dv != nullptr) {
             for (int r = 0; r < s.rep; r++) {
                 const T* G = dy + s.qOff(b, kvh * s.rep + r);
-                gemm_tn(S, d, Tq, P + static_cast<size_t>(r) * Tq * S, S, G, ldq, dv + ko, ldk, r > 0);
+                gemm_band<true>(kFrom, off, S, d, Tq, P + static_cast<size_t>(r) * Tq * S, S, G, ldq, dv + ko, ldk, r > 0);
             }
         }
         if (dq == nullptr && dk == nullptr) continue;
         transpose(S, d, V, ldk, vt.data());
         for (int r = 0; r < s.rep; r++) {
             const T* G = dy + s.qOff(b, kvh * s.rep + r);
-            gemm(Tq, S, d, G, ldq, vt.data(), S, ds.data() + static_cast<size_t>(r) * Tq * S, S);
+            gemm_band<false>(cols, off, Tq, S, d, G, ldq, vt.data(), S, ds.data() + static_cast<size_t>(r) * Tq * S, S, false);
         }
-        // dS = P * (dP - sum_j dP P) * scale
+        // dS = P * (dP - sum_j dP P) * scale; with the band, 0 past the row's keys (dP there was not computed)
         for (int i = 0; i < M; i++) {
             T* row = ds.data() + static_cast<size_t>(i) * S;
             const T* p = P + static_cast<size_t>(i) * S;
-            T dot = dot_of(row, p, S);
-            for (int j = 0; j < S; j++) row[j] = p[j] * (row[j] - dot) * scale;
+            const int lim = s.band ? off + i % Tq + 1 : S;
+            T dot = dot_of(row, p, lim);
+            for (int j = 0; j < lim; j++) row[j] = p[j] * (row[j] - dot) * scale;
+            for (int j = lim; j < S; j++) row[j] = 0;
         }
         for (int r = 0; r < s.rep; r++) {
             const size_t qo = s.qOff(b, kvh * s.rep + r);
             const T* dsr = ds.data() + static_cast<size_t>(r) * Tq * S;
-            if (dq != nullptr) gemm(Tq, d, S, dsr, S, K, ldk, dq + qo, ldq);
-            if (dk != nullptr) gemm_tn(S, d, Tq, dsr, S, q + qo, ldq, dk + ko, ldk, r > 0);
+            if (dq != nullptr) gemm_band<false>(kUpTo, off, Tq, d, S, dsr, S, K, ldk, dq + qo, ldq, false);
+            if (dk != nullptr) gemm_band<true>(kFrom, off, S, d, Tq, dsr, S, q + qo, ldq, dk + ko, ldk, r > 0);
         }
     }
 }
@@ -477,6 +502,197 @@ void rope_rows(const T* x, const T* cos, const T* sin, T* y, int T_, int hp, int
     }
 }
 
+// ---------------------------------------------------------------- RMSNorm and LayerNorm
+// Rows [r0, r1) of x [N, C]; row statistics and the weight/bias gradient partials are summed in
+// double precision (as RowKernels' Java loops do), element results in the array's type. Row
+// statistics are written to stats[i - r0]; dw/db (each may be null) receive this range's sums.
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+inline v4d lo4d(v8f v) { return __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), v4d); }
+inline v4d hi4d(v8f v) { return __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), v4d); }
+inline double hsum4(v4d v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+inline v4d load4d(const double* p) { v4d v; std::memcpy(&v, p, sizeof v); return v; }
+inline void store4d(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
+// d[j .. j+8) += v (widened), for the double partial sums of the parameter gradients
+inline void add8d(double* d, v8f v, int n) {
+    if (n == 8) {
+        store4d(d, load4d(d) + lo4d(v));
+        store4d(d + 4, load4d(d + 4) + hi4d(v));
+    } else {
+        for (int i = 0; i < n; i++) d[i] += v[i];
+    }
+}
+inline v8f ldf(const float* p, int j, int n) { return n == 8 ? load8(p + j) : load_part(p + j, n, 0.0f); }
+inline void stf(float* p, int j, int n, v8f v) {
+    if (n == 8) store8(p + j, v); else store_part(p + j, n, v);
+}
+// sum of x[j] (or of (x[j] - shift)^2 when squares) over a float row, in double
+inline double row_sum(const float* x, int C, bool squares, double shift) {
+    v4d a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
+    const v4d sh = {shift, shift, shift, shift};
+    for (int j = 0; j < C; j += 8) {
+        const int n = C - j < 8 ? C - j : 8;
+        v8f xv = ldf(x, j, n);
+        v4d l = lo4d(xv), h = hi4d(xv);
+        if (squares) {
+            // padding lanes hold 0: (0 - shift)^2 must not count
+            l -= sh; h -= sh;
+            if (n < 8) for (int i = n; i < 8; i++) (i < 4 ? l[i] : h[i - 4]) = 0;
+            a += l * l; b += h * h;
+        } else {
+            a += l; b += h;
+        }
+    }
+    return hsum4(a) + hsum4(b);
+}
+
+void rms_forward_rows(const float* x, const float* w, float* y, int C, double eps, double* stats, long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const float* xr = x + i * C;
+        float* yr = y + i * C;
+        double r = 1.0 / std::sqrt(row_sum(xr, C, true, 0.0) / C + eps);
+        stats[i - r0] = r;
+        const v8f rv = splat(static_cast<float>(r));
+        for (int j = 0; j < C; j += 8) {
+            const int n = C - j < 8 ? C - j : 8;
+            stf(yr, j, n, ldf(xr, j, n) * rv * ldf(w, j, n));
+        }
+    }
+}
+void rms_forward_rows(const double* x, const double* w, double* y, int C, double eps, double* stats, long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const double* xr = x + i * C;
+        double ss = 0;
+        for (int j = 0; j < C; j++) ss += xr[j] * xr[j];
+        double r = 1.0 / std::sqrt(ss / C + eps);
+        stats[i - r0] = r;
+        for (int j = 0; j < C; j++) y[i * C + j] = xr[j] * r * w[j];
+    }
+}
+
+// xhat = x r; dw += g xhat; dx = (g w - xhat mean(g w xhat)) r
+void rms_backward_rows(const float* g, const float* x, const float* w, const double* r, float* dx, double* dw, int C,
+                       long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const float* xr = x + i * C;
+        const float* gr = g + i * C;
+        const v8f rv = splat(static_cast<float>(r[i]));
+        v4d a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
+        for (int j = 0; j < C; j += 8) {
+            const int n = C - j < 8 ? C - j : 8;
+            v8f xh = ldf(xr, j, n) * rv, gv = ldf(gr, j, n);
+            if (dw != nullptr) add8d(dw + j, gv * xh, n);
+            v8f t = gv * ldf(w, j, n) * xh;
+            a += lo4d(t); b += hi4d(t);
+        }
+        if (dx == nullptr) continue;
+        const v8f mean = splat(static_cast<float>((hsum4(a) + hsum4(b)) / C));
+        float* dr = dx + i * C;
+        for (int j = 0; j < C; j += 8) {
+            const int n = C - j < 8 ? C - j : 8;
+            v8f xh = ldf(xr, j, n) * rv;
+            stf(dr, j, n, (ldf(gr, j, n) * ldf(w, j, n) - xh * mean) * rv);
+        }
+    }
+}
+void rms_backward_rows(const double* g, const double* x, const double* w, const double* r, double* dx, double* dw, int C,
+                       long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const double* xr = x + i * C;
+        const double* gr = g + i * C;
+        double dot = 0;
+        for (int j = 0; j < C; j++) {
+            double xh = xr[j] * r[i];
+            if (dw != nullptr) dw[j] += gr[j] * xh;
+            dot += gr[j] * w[j] * xh;
+        }
+        if (dx == nullptr) continue;
+        double mean = dot / C;
+        for (int j = 0; j < C; j++) dx[i * C + j] = (gr[j] * w[j] - xr[j] * r[i] * mean) * r[i];
+    }
+}
+
+// y = (x - mean) rstd w + b (biased variance); stats[2 (i - r0)] = mean, stats[2 (i - r0) + 1] = rstd
+void layer_forward_rows(const float* x, const float* w, const float* bias, float* y, int C, double eps, double* stats, long r0,
+                        long r1) {
+    for (long i = r0; i < r1; i++) {
+        const float* xr = x + i * C;
+        float* yr = y + i * C;
+        double mu = row_sum(xr, C, false, 0.0) / C;
+        double rstd = 1.0 / std::sqrt(row_sum(xr, C, true, mu) / C + eps);
+        stats[2 * (i - r0)] = mu;
+        stats[2 * (i - r0) + 1] = rstd;
+        const v8f m = splat(static_cast<float>(mu)), rs = splat(static_cast<float>(rstd));
+        for (int j = 0; j < C; j += 8) {
+            const int n = C - j < 8 ? C - j : 8;
+            stf(yr, j, n, (ldf(xr, j, n) - m) * rs * ldf(w, j, n) + ldf(bias, j, n));
+        }
+    }
+}
+void layer_forward_rows(const double* x, const double* w, const double* bias, double* y, int C, double eps, double* stats,
+                        long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const double* xr = x + i * C;
+        double s = 0;
+        for (int j = 0; j < C; j++) s += xr[j];
+        double mu = s / C, ss = 0;
+        for (int j = 0; j < C; j++) ss += (xr[j] - mu) * (xr[j] - mu);
+        double rstd = 1.0 / std::sqrt(ss / C + eps);
+        stats[2 * (i - r0)] = mu;
+        stats[2 * (i - r0) + 1] = rstd;
+        for (int j = 0; j < C; j++) y[i * C + j] = (xr[j] - mu) * rstd * w[j] + bias[j];
+    }
+}
+
+// xhat = (x - mean) rstd, gh = g w: dx = (gh - mean(gh) - xhat mean(gh xhat)) rstd; dw += g xhat; db += g
+void layer_backward_rows(const float* g, const float* x, const float* w, const double* stats, float* dx, double* dw,
+                         double* db, int C, long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const float* xr = x + i * C;
+        const float* gr = g + i * C;
+        const v8f m = splat(static_cast<float>(stats[2 * i])), rs = splat(static_cast<float>(stats[2 * i + 1]));
+        v4d sa = {0, 0, 0, 0}, sb = {0, 0, 0, 0}, xa = {0, 0, 0, 0}, xb = {0, 0, 0, 0};
+        for (int j = 0; j < C; j += 8) {
+            const int n = C - j < 8 ? C - j : 8;
+            v8f xh = (ldf(xr, j, n) - m) * rs, gv = ldf(gr, j, n);
+            if (dw != nullptr) add8d(dw + j, gv * xh, n);
+            if (db != nullptr) add8d(db + j, gv, n);
+            v8f gh = gv * ldf(w, j, n), ghx = gh * xh;
+            sa += lo4d(gh); sb += hi4d(gh);
+            xa += lo4d(ghx); xb += hi4d(ghx);
+        }
+        if (dx == nullptr) continue;
+        const v8f mg = splat(static_cast<float>((hsum4(sa) + hsum4(sb)) / C));
+        const v8f mgx = splat(static_cast<float>((hsum4(xa) + hsum4(xb)) / C));
+        float* dr = dx + i * C;
+        for (int j = 0; j < C; j += 8) {
+            const int n = C - j < 8 ? C - j : 8;
+            v8f xh = (ldf(xr, j, n) - m) * rs;
+            stf(dr, j, n, (ldf(gr, j, n) * ldf(w, j, n) - mg - xh * mgx) * rs);
+        }
+    }
+}
+void layer_backward_rows(const double* g, const double* x, const double* w, const double* stats, double* dx, double* dw,
+                         double* db, int C, long r0, long r1) {
+    for (long i = r0; i < r1; i++) {
+        const double* xr = x + i * C;
+        const double* gr = g + i * C;
+        const double mu = stats[2 * i], rstd = stats[2 * i + 1];
+        double sg = 0, sgx = 0;
+        for (int j = 0; j < C; j++) {
+            double xh = (xr[j] - mu) * rstd;
+            if (dw != nullptr) dw[j] += gr[j] * xh;
+            if (db != nullptr) db[j] += gr[j];
+            sg += gr[j] * w[j];
+            sgx += gr[j] * w[j] * xh;
+        }
+        if (dx == nullptr) continue;
+        double mg = sg / C, mgx = sgx / C;
+        for (int j = 0; j < C; j++) dx[i * C + j] = (gr[j] * w[j] - mg - (xr[j] - mu) * rstd * mgx) * rstd;
+    }
+}
+
 // ---------------------------------------------------------------- optimizer
 
 // AdamW's moment and parameter update over elements [n0, n1), in torch.optim.AdamW's order:
@@ -524,9 +740,9 @@ __attribute__((target("arch=x86-64"))) JNIEXPORT jboolean JNICALL Java_io_github
 }
 
 JNI_FN(attentionForward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong keyMask, jlong probs, jlong y,
-                         jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal, jdouble scale, jboolean tokenMajor,
-                         jint g0, jint g1) {
-    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, ptr<const float>(keyMask), scale, 0, 0, 0, 0, 0, 0};
+                         jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal, jboolean band, jdouble scale,
+                         jboolean tokenMajor, jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, band == JNI_TRUE, ptr<const float>(keyMask), scale, 0, 0, 0, 0, 0, 0};
     s.layout(tokenMajor == JNI_TRUE);
     if (dtype == 0) {
         attention_forward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(probs), ptr<float>(y), g0, g1);
@@ -536,9 +752,9 @@ JNI_FN(attentionForward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v,
 }
 
 JNI_FN(attentionBackward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong probs, jlong dy, jlong dq, jlong dk,
-                          jlong dv, jint B, jint Hkv, jint rep, jint T, jint S, jint d, jdouble scale, jboolean tokenMajor,
-                          jint g0, jint g1) {
-    AttnShape s{B, Hkv, rep, T, S, d, false, nullptr, scale, 0, 0, 0, 0, 0, 0};
+                          jlong dv, jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean band, jdouble scale,
+                          jboolean tokenMajor, jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, band == JNI_TRUE, band == JNI_TRUE, nullptr, scale, 0, 0, 0, 0, 0, 0};
     s.layout(tokenMajor == JNI_TRUE);
     if (dtype == 0) {
         attention_backward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(probs), ptr<float>(dy), ptr<float>(dq),
@@ -612,6 +828,58 @@ JNI_FN(ropeRows)(JNIEnv*, jclass, jint dtype, jlong x, jlong cos, jlong sin, jlo
         rope_rows<double>(ptr<double>(x), ptr<double>(cos), ptr<double>(sin), ptr<double>(y), T, hp, d, transpose == JNI_TRUE, r0,
                           r1);
     }
+}
+
+// Java double[] arguments: stats (written) is private to the calling task; r/statsIn are only read;
+// dw/db are the task's own partial sums. Each is pinned or copied by the JVM and released accordingly.
+JNI_FN(rmsForwardRows)(JNIEnv* env, jclass, jint dtype, jlong x, jlong w, jlong y, jint C, jdouble eps, jdoubleArray stats,
+                       jlong r0, jlong r1) {
+    double* st = static_cast<double*>(env->GetPrimitiveArrayCritical(stats, nullptr));
+    if (dtype == 0) {
+        rms_forward_rows(ptr<float>(x), ptr<float>(w), ptr<float>(y), C, eps, st, r0, r1);
+    } else {
+        rms_forward_rows(ptr<double>(x), ptr<double>(w), ptr<double>(y), C, eps, st, r0, r1);
+    }
+    env->ReleasePrimitiveArrayCritical(stats, st, 0);
+}
+
+JNI_FN(rmsBackwardRows)(JNIEnv* env, jclass, jint dtype, jlong g, jlong x, jlong w, jdoubleArray r, jlong dx, jdoubleArray dw,
+                        jint C, jlong r0, jlong r1) {
+    double* rr = static_cast<double*>(env->GetPrimitiveArrayCritical(r, nullptr));
+    double* dwp = dw == nullptr ? nullptr : static_cast<double*>(env->GetPrimitiveArrayCritical(dw, nullptr));
+    if (dtype == 0) {
+        rms_backward_rows(ptr<float>(g), ptr<float>(x), ptr<float>(w), rr, ptr<float>(dx), dwp, C, r0, r1);
+    } else {
+        rms_backward_rows(ptr<double>(g), ptr<double>(x), ptr<double>(w), rr, ptr<double>(dx), dwp, C, r0, r1);
+    }
+    if (dwp != nullptr) env->ReleasePrimitiveArrayCritical(dw, dwp, 0);
+    env->ReleasePrimitiveArrayCritical(r, rr, JNI_ABORT);
+}
+
+JNI_FN(layerForwardRows)(JNIEnv* env, jclass, jint dtype, jlong x, jlong w, jlong b, jlong y, jint C, jdouble eps,
+                         jdoubleArray stats, jlong r0, jlong r1) {
+    double* st = static_cast<double*>(env->GetPrimitiveArrayCritical(stats, nullptr));
+    if (dtype == 0) {
+        layer_forward_rows(ptr<float>(x), ptr<float>(w), ptr<float>(b), ptr<float>(y), C, eps, st, r0, r1);
+    } else {
+        layer_forward_rows(ptr<double>(x), ptr<double>(w), ptr<double>(b), ptr<double>(y), C, eps, st, r0, r1);
+    }
+    env->ReleasePrimitiveArrayCritical(stats, st, 0);
+}
+
+JNI_FN(layerBackwardRows)(JNIEnv* env, jclass, jint dtype, jlong g, jlong x, jlong w, jdoubleArray stats, jlong dx,
+                          jdoubleArray dw, jdoubleArray db, jint C, jlong r0, jlong r1) {
+    double* st = static_cast<double*>(env->GetPrimitiveArrayCritical(stats, nullptr));
+    double* dwp = dw == nullptr ? nullptr : static_cast<double*>(env->GetPrimitiveArrayCritical(dw, nullptr));
+    double* dbp = db == nullptr ? nullptr : static_cast<double*>(env->GetPrimitiveArrayCritical(db, nullptr));
+    if (dtype == 0) {
+        layer_backward_rows(ptr<float>(g), ptr<float>(x), ptr<float>(w), st, ptr<float>(dx), dwp, dbp, C, r0, r1);
+    } else {
+        layer_backward_rows(ptr<double>(g), ptr<double>(x), ptr<double>(w), st, ptr<double>(dx), dwp, dbp, C, r0, r1);
+    }
+    if (dbp != nullptr) env->ReleasePrimitiveArrayCritical(db, dbp, 0);
+    if (dwp != nullptr) env->ReleasePrimitiveArrayCritical(dw, dwp, 0);
+    env->ReleasePrimitiveArrayCritical(stats, st, JNI_ABORT);
 }
 
 JNI_FN(adamWUpdate)(JNIEnv*, jclass, jint dtype, jlong w, jlong g, jlong m, jlong v, jdouble beta1, jdouble beta2, jdouble eps,

@@ -86,7 +86,7 @@ final class Activations {
      * Only sigmoid(gate) is kept for the backward pass (silu(gate) is recomputed from it).
      */
     static Tensor swiglu(Tensor gate, Tensor up) {
-        Shapes.require(java.util.Arrays.equals(gate.shape(), up.shape()), "swiglu: gate " + Shapes.str(gate.shape()) + " and up " + Shapes.str(up.shape()) + " differ");
+        Shapes.require(java.util.Arrays.equals(gate.shape(), up.shape()), () -> "swiglu: gate " + Shapes.str(gate.shape()) + " and up " + Shapes.str(up.shape()) + " differ");
         INDArray gv = gate.value();
         if (NativeKernels.usable(gv, up.value())) {
             return swigluNative(gate, up);

@@ -28,7 +28,7 @@ final class Arithmetic {
         } else {
             checkBroadcast(a.shape(), b.shape());
             y = a.value().add(b.value());
-            Shapes.require(Arrays.equals(y.shape(), a.shape()), "add: " + Shapes.str(b.shape()) + " does not broadcast to " + Shapes.str(a.shape()));
+            Shapes.require(Arrays.equals(y.shape(), a.shape()), () -> "add: " + Shapes.str(b.shape()) + " does not broadcast to " + Shapes.str(a.shape()));
         }
         return Tape.opOwned(y, g -> {
             a.accumulateGrad(g);
@@ -44,7 +44,7 @@ final class Arithmetic {
 
     /** Elementwise a * b (same shape). */
     static Tensor mul(Tensor a, Tensor b) {
-        Shapes.require(Arrays.equals(a.shape(), b.shape()), "mul: shapes " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()) + " differ");
+        Shapes.require(Arrays.equals(a.shape(), b.shape()), () -> "mul: shapes " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()) + " differ");
         INDArray y = a.value().mul(b.value());
         return Tape.opOwned(y, g -> {
             if (a.requiresGrad()) {
@@ -69,10 +69,10 @@ final class Arithmetic {
     }
 
     private static void checkBroadcast(long[] a, long[] b) {
-        Shapes.require(b.length <= a.length, "add: " + Shapes.str(b) + " does not broadcast to " + Shapes.str(a));
+        Shapes.require(b.length <= a.length, () -> "add: " + Shapes.str(b) + " does not broadcast to " + Shapes.str(a));
         int off = a.length - b.length;
         for (int i = 0; i < b.length; i++) {
-            Shapes.require(b[i] == a[off + i] || b[i] == 1, "add: " + Shapes.str(b) + " does not broadcast to " + Shapes.str(a));
+            Shapes.require(b[i] == a[off + i] || b[i] == 1, () -> "add: " + Shapes.str(b) + " does not broadcast to " + Shapes.str(a));
         }
     }
 }

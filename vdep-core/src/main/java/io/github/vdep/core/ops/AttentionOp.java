@@ -112,15 +112,15 @@ final class AttentionOp {
         int headAxis = tokenMajor ? 2 : 1;
         int seqAxis = tokenMajor ? 1 : 2;
         Shapes.require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4,
-                "attention: q, k, v must be " + (tokenMajor ? "[B, T, heads, headDim]" : "[B, heads, T, headDim]"));
+                () -> "attention: q, k, v must be " + (tokenMajor ? "[B, T, heads, headDim]" : "[B, heads, T, headDim]"));
         long b = q.size(0), h = q.size(headAxis), t = q.size(seqAxis), d = q.size(3);
         long hkv = k.size(headAxis), s = k.size(seqAxis);
         Shapes.require(k.size(0) == b && k.size(3) == d && java.util.Arrays.equals(k.shape(), v.shape()),
-                "attention: q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v " + Shapes.str(v.shape()) + " do not fit");
-        Shapes.require(hkv > 0 && h % hkv == 0, "attention: " + h + " query heads are not a multiple of " + hkv + " KV heads");
-        Shapes.require(s >= t, "attention: fewer keys (" + s + ") than queries (" + t + ")");
+                () -> "attention: q " + Shapes.str(q.shape()) + ", k " + Shapes.str(k.shape()) + ", v " + Shapes.str(v.shape()) + " do not fit");
+        Shapes.require(hkv > 0 && h % hkv == 0, () -> "attention: " + h + " query heads are not a multiple of " + hkv + " KV heads");
+        Shapes.require(s >= t, () -> "attention: fewer keys (" + s + ") than queries (" + t + ")");
         Shapes.require(keyMask == null || (keyMask.rank() == 2 && keyMask.size(0) == b && keyMask.size(1) == s),
-                "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
+                () -> "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
     }
 
     /** The same computation as one native call per direction (see {@link NativeKernels}). */
@@ -134,7 +134,8 @@ final class AttentionOp {
         INDArray mask = keyMask == null ? null : keyMask.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
         INDArray probs = Buffers.allocate(type, b, hkv, (long) rep * t, s);
         INDArray y = Buffers.allocate(type, qv.shape());
-        NativeKernels.attentionForward(qv, kv, vv, mask, probs, y, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
+        boolean band = NativeKernels.causalBand(causal, mask, b, t, s);
+        NativeKernels.attentionForward(qv, kv, vv, mask, probs, y, b, hkv, rep, t, s, d, causal, band, scale, tokenMajor);
         if (mask != null) {
             mask.close();
         }
@@ -152,7 +153,7 @@ final class AttentionOp {
             INDArray dq = q.requiresGrad() ? Buffers.allocate(type, qv.shape()) : null;
             INDArray dk = k.requiresGrad() ? Buffers.allocate(type, kv.shape()) : null;
             INDArray dv = v.requiresGrad() ? Buffers.allocate(type, vv.shape()) : null;
-            Shapes.withWhole(g, gg -> NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, scale, tokenMajor));
+            Shapes.withWhole(g, gg -> NativeKernels.attentionBackward(qv, kv, vv, probs, gg, dq, dk, dv, b, hkv, rep, t, s, d, band, scale, tokenMajor));
             if (!keepProbs) {
                 Buffers.release(probs);
             }

@@ -21,13 +21,15 @@ final class CrossEntropyOp {
         INDArray l2 = Shapes.rows(logits.value());
         long n = l2.size(0);
         long vocab = l2.size(1);
-        Shapes.require(targets.length == n, "crossEntropy: " + targets.length + " targets for " + n + " rows of logits " + Shapes.str(logits.shape()));
+        Shapes.require(targets.length == n, () -> "crossEntropy: " + targets.length + " targets for " + n + " rows of logits " + Shapes.str(logits.shape()));
         int count = 0;
         for (int i = 0; i < n; i++) {
             if (targets[i] == ignoreIndex) {
                 continue;
             }
-            Shapes.require(targets[i] >= 0 && targets[i] < vocab, "crossEntropy: target " + targets[i] + " at row " + i + " is outside [0, " + vocab + ")");
+            if (targets[i] < 0 || targets[i] >= vocab) {
+                throw new IllegalArgumentException("crossEntropy: target " + targets[i] + " at row " + i + " is outside [0, " + vocab + ")");
+            }
             count++;
         }
         double norm = normalizer > 0 ? normalizer : count;

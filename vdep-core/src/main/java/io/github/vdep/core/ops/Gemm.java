@@ -48,7 +48,7 @@ final class Gemm {
         int n = (int) c.size(1);
         int k = (int) (transA ? a.size(0) : a.size(1));
         Shapes.require((transA ? a.size(1) : a.size(0)) == m && (transB ? b.size(1) : b.size(0)) == k && (transB ? b.size(0) : b.size(1)) == n,
-                "gemm: " + Shapes.str(a.shape()) + (transA ? "^T" : "") + " x " + Shapes.str(b.shape()) + (transB ? "^T" : "")
+                () -> "gemm: " + Shapes.str(a.shape()) + (transA ? "^T" : "") + " x " + Shapes.str(b.shape()) + (transB ? "^T" : "")
                         + " does not give " + Shapes.str(c.shape()));
         if (m == 0 || n == 0) {
             return;

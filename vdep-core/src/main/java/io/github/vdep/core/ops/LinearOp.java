@@ -16,10 +16,10 @@ final class LinearOp {
 
     static Tensor apply(Tensor x, Tensor w, Tensor b) {
         long in = x.size(x.rank() - 1);
-        Shapes.require(w.rank() == 2 && w.size(1) == in, "linear: input " + Shapes.str(x.shape())
+        Shapes.require(w.rank() == 2 && w.size(1) == in, () -> "linear: input " + Shapes.str(x.shape())
                 + " does not match weight " + Shapes.str(w.shape()) + " ([out, in])");
         long out = w.size(0);
-        Shapes.require(b == null || (b.rank() == 1 && b.size(0) == out), "linear: bias " + (b == null ? "" : Shapes.str(b.shape()))
+        Shapes.require(b == null || (b.rank() == 1 && b.size(0) == out), () -> "linear: bias " + (b == null ? "" : Shapes.str(b.shape()))
                 + " does not match weight " + Shapes.str(w.shape()));
         INDArray x2 = Shapes.rows(x.value());
         INDArray y2 = Buffers.allocate(x2.dataType(), x2.size(0), out);

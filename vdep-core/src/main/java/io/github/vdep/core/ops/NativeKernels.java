@@ -132,22 +132,49 @@ public final class NativeKernels {
     /**
      * q [B, H, T, d] (H = Hkv * rep), k and v [B, Hkv, S, d], keyMask null or float [B, S];
      * writes probs [B, Hkv, rep * T, S] and y [B, H, T, d]. With {@code tokenMajor} q, y are
-     * [B, T, H, d] and k, v [B, S, Hkv, d] instead (probs keep their layout).
+     * [B, T, H, d] and k, v [B, S, Hkv, d] instead (probs keep their layout). {@code band}
+     * (causal, and every query sees at least one key: {@link #causalBand}) skips the products the
+     * causal mask makes zero, about half of them; the results are the same.
      */
     static void attentionForward(INDArray q, INDArray k, INDArray v, INDArray keyMask, INDArray probs, INDArray y,
-                                 int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor) {
+                                 int b, int hkv, int rep, int t, int s, int d, boolean causal, boolean band, double scale, boolean tokenMajor) {
         int groups = b * hkv;
         forRanges(groups, tasks(groups, 1), (g0, g1) -> attentionForward(code(q), addr(q), addr(k), addr(v), addr(keyMask),
-                addr(probs), addr(y), b, hkv, rep, t, s, d, causal, scale, tokenMajor, (int) g0, (int) g1));
+                addr(probs), addr(y), b, hkv, rep, t, s, d, causal, band, scale, tokenMajor, (int) g0, (int) g1));
         Reference.reachabilityFence(new Object[] {q, k, v, keyMask, probs, y});
     }
 
-    /** The backward of {@link #attentionForward}; dq, dk, dv (each may be null) are written whole. */
+    /**
+     * Whether causal attention of T queries over S keys may skip the masked products: every query
+     * row then has a visible key (a row without one is uniform over all S keys, so nothing in it is 0).
+     */
+    static boolean causalBand(boolean causal, INDArray keyMask, int b, int t, int s) {
+        if (!causal || s < t) {
+            return false;
+        }
+        if (keyMask == null) {
+            return true;
+        }
+        float[] keys = keyMask.reshape(keyMask.length()).toFloatVector(); // [B, S], row-major
+        for (int bi = 0; bi < b; bi++) {
+            boolean seen = false;
+            // the first query sees keys 0 .. S - T
+            for (int j = 0; j <= s - t && !seen; j++) {
+                seen = keys[bi * s + j] != 0f;
+            }
+            if (!seen) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The backward of {@link #attentionForward} with the same {@code band}; dq, dk, dv (each may be null) are written whole. */
     static void attentionBackward(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray dy, INDArray dq, INDArray dk,
-                                  INDArray dv, int b, int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor) {
+                                  INDArray dv, int b, int hkv, int rep, int t, int s, int d, boolean band, double scale, boolean tokenMajor) {
         int groups = b * hkv;
         forRanges(groups, tasks(groups, 1), (g0, g1) -> attentionBackward(code(q), addr(q), addr(k), addr(v), addr(probs),
-                addr(dy), addr(dq), addr(dk), addr(dv), b, hkv, rep, t, s, d, scale, tokenMajor, (int) g0, (int) g1));
+                addr(dy), addr(dq), addr(dk), addr(dv), b, hkv, rep, t, s, d, band, scale, tokenMajor, (int) g0, (int) g1));
         Reference.reachabilityFence(new Object[] {q, k, v, probs, dy, dq, dk, dv});
     }
 
@@ -173,6 +200,34 @@ public final class NativeKernels {
         forRanges(n, tasks(n, 8), (r0, r1) -> crossEntropyGradRows(code(x), addr(x), vocab, lse, rowScale, targets, addr(grad),
                 (int) r0, (int) r1));
         Reference.reachabilityFence(new Object[] {x, grad});
+    }
+
+    // ---------------------------------------------------------------- RMSNorm and LayerNorm
+    // One range of rows [from, to) each: RowKernels splits the rows into its tasks and sums the
+    // tasks' double partials of the parameter gradients, as its Java loops do.
+
+    /** y = x r w over rows [from, to); stats[i - from] = r of row i. */
+    static void rmsForwardRows(INDArray x, INDArray w, INDArray y, double eps, double[] stats, int from, int to) {
+        rmsForwardRows(code(x), addr(x), addr(w), addr(y), (int) x.size(1), eps, stats, from, to);
+        Reference.reachabilityFence(new Object[] {x, w, y});
+    }
+
+    /** dx (may be null) for rows [from, to) and their sum of g xhat into dw (may be null). */
+    static void rmsBackwardRows(INDArray g, INDArray x, INDArray w, double[] r, INDArray dx, double[] dw, int from, int to) {
+        rmsBackwardRows(code(x), addr(g), addr(x), addr(w), r, addr(dx), dw, (int) x.size(1), from, to);
+        Reference.reachabilityFence(new Object[] {g, x, w, dx});
+    }
+
+    /** y = (x - mean) rstd w + b over rows [from, to); stats[2 (i - from)] = mean, [2 (i - from) + 1] = rstd. */
+    static void layerForwardRows(INDArray x, INDArray w, INDArray b, INDArray y, double eps, double[] stats, int from, int to) {
+        layerForwardRows(code(x), addr(x), addr(w), addr(b), addr(y), (int) x.size(1), eps, stats, from, to);
+        Reference.reachabilityFence(new Object[] {x, w, b, y});
+    }
+
+    /** dx (may be null) for rows [from, to), and their sums of g xhat into dw and of g into db (each may be null); stats as written forward, for all rows. */
+    static void layerBackwardRows(INDArray g, INDArray x, INDArray w, double[] stats, INDArray dx, double[] dw, double[] db, int from, int to) {
+        layerBackwardRows(code(x), addr(g), addr(x), addr(w), stats, addr(dx), dw, db, (int) x.size(1), from, to);
+        Reference.reachabilityFence(new Object[] {g, x, w, dx});
     }
 
     // ---------------------------------------------------------------- elementwise
@@ -243,11 +298,12 @@ public final class NativeKernels {
     private static native boolean cpuSupported();
 
     private static native void attentionForward(int dtype, long q, long k, long v, long keyMask, long probs, long y,
-                                                int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor,
-                                                int g0, int g1);
+                                                int b, int hkv, int rep, int t, int s, int d, boolean causal, boolean band, double scale,
+                                                boolean tokenMajor, int g0, int g1);
 
     private static native void attentionBackward(int dtype, long q, long k, long v, long probs, long dy, long dq, long dk, long dv,
-                                                 int b, int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor, int g0, int g1);
+                                                 int b, int hkv, int rep, int t, int s, int d, boolean band, double scale, boolean tokenMajor,
+                                                 int g0, int g1);
 
     private static native void logSumExpRows(int dtype, long x, int vocab, long lse, int r0, int r1);
 
@@ -261,6 +317,15 @@ public final class NativeKernels {
     private static native void quickGeluForward(int dtype, long x, long y, long n0, long n1);
 
     private static native void quickGeluBackward(int dtype, long x, long dy, long dx, long n0, long n1);
+
+    private static native void rmsForwardRows(int dtype, long x, long w, long y, int c, double eps, double[] stats, long r0, long r1);
+
+    private static native void rmsBackwardRows(int dtype, long g, long x, long w, double[] r, long dx, double[] dw, int c, long r0, long r1);
+
+    private static native void layerForwardRows(int dtype, long x, long w, long b, long y, int c, double eps, double[] stats, long r0, long r1);
+
+    private static native void layerBackwardRows(int dtype, long g, long x, long w, double[] stats, long dx, double[] dw, double[] db, int c,
+                                                 long r0, long r1);
 
     private static native void adamWUpdate(int dtype, long w, long g, long m, long v, double beta1, double beta2, double eps,
                                            double step, double bc2sqrt, long n0, long n1);

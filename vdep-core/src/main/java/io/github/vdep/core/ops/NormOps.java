@@ -20,7 +20,7 @@ final class NormOps {
      */
     static Tensor rmsNorm(Tensor x, Tensor w, double eps) {
         long c = x.size(x.rank() - 1);
-        Shapes.require(w.rank() == 1 && w.size(0) == c, "rmsNorm: weight " + Shapes.str(w.shape()) + " does not match input " + Shapes.str(x.shape()));
+        Shapes.require(w.rank() == 1 && w.size(0) == c, () -> "rmsNorm: weight " + Shapes.str(w.shape()) + " does not match input " + Shapes.str(x.shape()));
         INDArray x2 = Shapes.rows(x.value());
         if (RowKernels.applies(x2, w.value())) {
             double[] r = new double[(int) x2.size(0)];
@@ -77,7 +77,7 @@ final class NormOps {
     static Tensor layerNorm(Tensor x, Tensor w, Tensor b, double eps) {
         long c = x.size(x.rank() - 1);
         Shapes.require(w.rank() == 1 && w.size(0) == c && b.rank() == 1 && b.size(0) == c,
-                "layerNorm: weight " + Shapes.str(w.shape()) + " / bias " + Shapes.str(b.shape()) + " do not match input " + Shapes.str(x.shape()));
+                () -> "layerNorm: weight " + Shapes.str(w.shape()) + " / bias " + Shapes.str(b.shape()) + " do not match input " + Shapes.str(x.shape()));
         INDArray x2 = Shapes.rows(x.value());
         if (RowKernels.applies(x2, w.value(), b.value())) {
             int n = (int) x2.size(0);

@@ -48,8 +48,8 @@ final class RotaryOp {
     private static void requireTables(Tensor x, INDArray cos, INDArray sin, int seqAxis) {
         Shapes.require(x.rank() == 4 && cos.rank() == 2 && cos.size(0) == x.size(seqAxis) && cos.size(1) == x.size(3)
                 && java.util.Arrays.equals(cos.shape(), sin.shape()),
-                "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
-        Shapes.require(x.size(3) % 2 == 0, "rope: head dim " + x.size(3) + " is odd");
+                () -> "rope: input " + Shapes.str(x.shape()) + " needs cos/sin of shape [T, headDim], got " + Shapes.str(cos.shape()));
+        Shapes.require(x.size(3) % 2 == 0, () -> "rope: head dim " + x.size(3) + " is odd");
     }
 
     /** One native pass each way; {@code hp} rows share a position (1 heads-major, H token-major). */

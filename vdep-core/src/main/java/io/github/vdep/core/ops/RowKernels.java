@@ -14,7 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * them row-wise broadcasts, and at LLaVA's row widths the per-call cost dominates. Row
  * statistics are accumulated in double precision; rows are split over ND4J's thread count.
  * Only for whole row-major float or double arrays ({@link #applies}); the callers keep the
- * array-operation path for anything else.
+ * array-operation path for anything else. Where the native kernels are loaded each task's rows
+ * go through them ({@link NativeKernels#rmsForwardRows} and the others: vectorised, and no
+ * waiting for the JIT), otherwise through the Java loops here.
  */
 final class RowKernels {
     private static final int MIN_ROWS_PER_TASK = 32;
@@ -61,7 +63,13 @@ final class RowKernels {
         int n = (int) x2.size(0);
         int c = (int) x2.size(1);
         INDArray y = Buffers.allocate(x2.dataType(), n, c);
-        if (x2.dataType() == DataType.FLOAT) {
+        if (NativeKernels.usable(x2, w)) {
+            forRanges(n, tasks(n), (task, from, to) -> {
+                double[] stats = new double[to - from];
+                NativeKernels.rmsForwardRows(x2, w, y, eps, stats, from, to);
+                System.arraycopy(stats, 0, r, from, to - from);
+            });
+        } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
             FloatBuffer wb = w.data().asNioFloat();
             FloatBuffer yb = y.data().asNioFloat();
@@ -112,7 +120,9 @@ final class RowKernels {
         int tasks = tasks(n);
         double[][] dwPart = wantW ? new double[tasks][c] : null;
         INDArray dx = wantX ? Buffers.allocate(x2.dataType(), n, c) : null;
-        if (x2.dataType() == DataType.FLOAT) {
+        if (NativeKernels.usable(g2, x2, w)) {
+            forRanges(n, tasks, (task, from, to) -> NativeKernels.rmsBackwardRows(g2, x2, w, r, dx, wantW ? dwPart[task] : null, from, to));
+        } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
             FloatBuffer g = g2.data().asNioFloat();
             FloatBuffer wb = w.data().asNioFloat();
@@ -178,7 +188,16 @@ final class RowKernels {
         int n = (int) x2.size(0);
         int c = (int) x2.size(1);
         INDArray y = Buffers.allocate(x2.dataType(), n, c);
-        if (x2.dataType() == DataType.FLOAT) {
+        if (NativeKernels.usable(x2, w, b)) {
+            forRanges(n, tasks(n), (task, from, to) -> {
+                double[] stats = new double[2 * (to - from)];
+                NativeKernels.layerForwardRows(x2, w, b, y, eps, stats, from, to);
+                for (int i = from; i < to; i++) {
+                    mean[i] = stats[2 * (i - from)];
+                    rstd[i] = stats[2 * (i - from) + 1];
+                }
+            });
+        } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
             FloatBuffer wb = w.data().asNioFloat();
             FloatBuffer bb = b.data().asNioFloat();
@@ -245,7 +264,15 @@ final class RowKernels {
         double[][] dwPart = wantW ? new double[tasks][c] : null;
         double[][] dbPart = wantB ? new double[tasks][c] : null;
         INDArray dx = wantX ? Buffers.allocate(x2.dataType(), n, c) : null;
-        if (x2.dataType() == DataType.FLOAT) {
+        if (NativeKernels.usable(g2, x2, w)) {
+            double[] stats = new double[2 * n];
+            for (int i = 0; i < n; i++) {
+                stats[2 * i] = mean[i];
+                stats[2 * i + 1] = rstd[i];
+            }
+            forRanges(n, tasks, (task, from, to) -> NativeKernels.layerBackwardRows(g2, x2, w, stats, dx, wantW ? dwPart[task] : null,
+                    wantB ? dbPart[task] : null, from, to));
+        } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
             FloatBuffer g = g2.data().asNioFloat();
             FloatBuffer wb = w.data().asNioFloat();

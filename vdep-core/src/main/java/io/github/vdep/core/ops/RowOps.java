@@ -94,7 +94,7 @@ final class RowOps {
     }
 
     static Tensor gather(Tensor x, int[] rows) {
-        Shapes.require(x.rank() == 2, "gatherRows: needs a matrix, got " + Shapes.str(x.shape()));
+        Shapes.require(x.rank() == 2, () -> "gatherRows: needs a matrix, got " + Shapes.str(x.shape()));
         checkRows("gatherRows", rows, x.size(0));
         INDArray y = Nd4j.pullRows(x.value(), 1, rows);
         return Tape.opOwned(y, g -> {
@@ -108,12 +108,12 @@ final class RowOps {
 
     static Tensor replace(Tensor base, int[] rows, Tensor src) {
         Shapes.require(base.rank() == 2 && src.rank() == 2 && base.size(1) == src.size(1),
-                "replaceRows: base " + Shapes.str(base.shape()) + " and rows " + Shapes.str(src.shape()) + " must be matrices of equal width");
-        Shapes.require(src.size(0) == rows.length, "replaceRows: " + rows.length + " row positions for " + src.size(0) + " rows");
+                () -> "replaceRows: base " + Shapes.str(base.shape()) + " and rows " + Shapes.str(src.shape()) + " must be matrices of equal width");
+        Shapes.require(src.size(0) == rows.length, () -> "replaceRows: " + rows.length + " row positions for " + src.size(0) + " rows");
         checkRows("replaceRows", rows, base.size(0));
         boolean[] seen = new boolean[(int) base.size(0)];
         for (int r : rows) {
-            Shapes.require(!seen[r], "replaceRows: row " + r + " is replaced twice");
+            Shapes.require(!seen[r], () -> "replaceRows: row " + r + " is replaced twice");
             seen[r] = true;
         }
         INDArray y = base.value().dup('c');

@@ -22,7 +22,7 @@ final class ShapeOps {
     }
 
     static Tensor permute(Tensor x, int... dims) {
-        Shapes.require(dims.length == x.rank(), "permute: " + dims.length + " dims for a rank-" + x.rank() + " tensor");
+        Shapes.require(dims.length == x.rank(), () -> "permute: " + dims.length + " dims for a rank-" + x.rank() + " tensor");
         INDArray y = x.value().permute(dims).dup('c');
         int[] inverse = new int[dims.length];
         for (int i = 0; i < dims.length; i++) {
@@ -35,7 +35,7 @@ final class ShapeOps {
     static Tensor slice(Tensor x, int axis, long from, long to) {
         int ax = axis < 0 ? axis + x.rank() : axis;
         Shapes.require(ax >= 0 && ax < x.rank() && 0 <= from && from < to && to <= x.size(ax),
-                "slice: [" + from + ", " + to + ") on axis " + axis + " of " + Shapes.str(x.shape()));
+                () -> "slice: [" + from + ", " + to + ") on axis " + axis + " of " + Shapes.str(x.shape()));
         INDArrayIndex[] idx = indices(x.rank(), ax, from, to);
         INDArray y = x.value().get(idx).dup('c');
         return Tape.opOwned(y, g -> {
@@ -79,18 +79,18 @@ final class ShapeOps {
         long known = 1;
         for (int i = 0; i < s.length; i++) {
             if (s[i] == -1) {
-                Shapes.require(unknown < 0, "reshape: more than one -1 in " + Shapes.str(shape));
+                Shapes.require(unknown < 0, () -> "reshape: more than one -1 in " + Shapes.str(shape));
                 unknown = i;
             } else {
                 known *= s[i];
             }
         }
         if (unknown >= 0) {
-            Shapes.require(known > 0 && length % known == 0, "reshape: cannot view " + Shapes.str(from) + " as " + Shapes.str(shape));
+            Shapes.require(known > 0 && length % known == 0, () -> "reshape: cannot view " + Shapes.str(from) + " as " + Shapes.str(shape));
             s[unknown] = length / known;
             known *= s[unknown];
         }
-        Shapes.require(known == length, "reshape: cannot view " + Shapes.str(from) + " as " + Shapes.str(shape));
+        Shapes.require(known == length, () -> "reshape: cannot view " + Shapes.str(from) + " as " + Shapes.str(shape));
         return s;
     }
 }

@@ -50,6 +50,13 @@ final class Shapes {
         }
     }
 
+    /** As {@link #require(boolean, String)}, the message built only on failure (these checks run on every op call). */
+    static void require(boolean condition, java.util.function.Supplier<String> message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message.get());
+        }
+    }
+
     static String str(long[] shape) {
         return Arrays.toString(shape);
     }

@@ -5,6 +5,7 @@ import static io.github.vdep.core.testing.GradCheck.leaf;
 import static io.github.vdep.core.testing.GradCheck.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -106,6 +107,44 @@ class NativeKernelsTest {
                 assertEquals(0.0, tokenMajor[i].sub(headsMajor[i]).amaxNumber().doubleValue(), 1e-6, "rope native=" + on + " result " + i);
             }
         }
+    }
+
+    @Test
+    void causalBandSkipsOnlyZeroProducts() {
+        assumeTrue(NativeKernels.available());
+        // the banded kernels (causal products skipped) against the full ones: the same numbers, for
+        // square attention and a cache (S > T), heads-major and token-major, rows off the tile sizes
+        int b = 2, hkv = 2, rep = 3, d = 20;
+        for (int s : new int[] {37, 45}) {
+            int t = 37;
+            for (boolean tokenMajor : new boolean[] {false, true}) {
+                long[] qShape = tokenMajor ? new long[] {b, t, hkv * rep, d} : new long[] {b, hkv * rep, t, d};
+                long[] kShape = tokenMajor ? new long[] {b, s, hkv, d} : new long[] {b, hkv, s, d};
+                INDArray q = floats(50, qShape), k = floats(51, kShape), v = floats(52, kShape), dy = floats(53, qShape);
+                INDArray[][] out = new INDArray[2][];
+                for (int banded = 0; banded < 2; banded++) {
+                    INDArray probs = Nd4j.create(DataType.FLOAT, b, hkv, (long) rep * t, s);
+                    INDArray y = Nd4j.create(DataType.FLOAT, qShape), dq = Nd4j.create(DataType.FLOAT, qShape);
+                    INDArray dk = Nd4j.create(DataType.FLOAT, kShape), dv = Nd4j.create(DataType.FLOAT, kShape);
+                    boolean band = banded == 1;
+                    NativeKernels.attentionForward(q, k, v, null, probs, y, b, hkv, rep, t, s, d, true, band, 0.3, tokenMajor);
+                    NativeKernels.attentionBackward(q, k, v, probs, dy, dq, dk, dv, b, hkv, rep, t, s, d, band, 0.3, tokenMajor);
+                    out[banded] = new INDArray[] {y, probs, dq, dk, dv};
+                }
+                for (int i = 0; i < out[0].length; i++) {
+                    assertArrayEquals(out[0][i].data().asFloat(), out[1][i].data().asFloat(), 0f,
+                            "S=" + s + " tokenMajor=" + tokenMajor + " result " + i + " differs with the band");
+                }
+            }
+        }
+        INDArray padded = Nd4j.ones(DataType.FLOAT, 2, 6);
+        assertTrue(NativeKernels.causalBand(true, padded, 2, 4, 6));
+        padded.putScalar(1, 0, 0);
+        padded.putScalar(1, 1, 0);
+        assertTrue(NativeKernels.causalBand(true, padded, 2, 4, 6), "query 0 still sees key 2");
+        padded.putScalar(1, 2, 0);
+        assertFalse(NativeKernels.causalBand(true, padded, 2, 4, 6), "query 0 of batch 1 sees no key");
+        assertFalse(NativeKernels.causalBand(false, null, 2, 4, 6));
     }
 
     @Test

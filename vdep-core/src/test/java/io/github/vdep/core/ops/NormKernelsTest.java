@@ -9,6 +9,7 @@ import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
 import java.util.List;
 import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,22 +23,37 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 class NormKernelsTest {
 
+    @AfterEach
+    void restore() {
+        NativeKernels.setEnabled(true);
+    }
+
     @Test
     void gradientsWithRowsSplitOverThreads() {
-        // 150 rows: several row ranges whenever ND4J has more than one thread
-        Tensor x = leaf(11, 150, 6), w = leaf(12, 6), b = leaf(13, 6);
-        check("rmsNorm 150 rows", () -> F.rmsNorm(x, w, 1e-5), List.of(x, w), 1e-6, 1e-6, 120);
-        check("layerNorm 150 rows", () -> F.layerNorm(x, w, b, 1e-5), List.of(x, w, b), 1e-6, 1e-6, 120);
+        // 150 rows: several row ranges whenever ND4J has more than one thread; native kernels and Java loops
+        for (boolean nativeKernels : new boolean[] {true, false}) {
+            NativeKernels.setEnabled(nativeKernels);
+            Tensor x = leaf(11, 150, 6), w = leaf(12, 6), b = leaf(13, 6);
+            check("rmsNorm 150 rows, native=" + nativeKernels, () -> F.rmsNorm(x, w, 1e-5), List.of(x, w), 1e-6, 1e-6, 120);
+            check("layerNorm 150 rows, native=" + nativeKernels, () -> F.layerNorm(x, w, b, 1e-5), List.of(x, w, b), 1e-6, 1e-6, 120);
+        }
     }
 
     @Test
     void floatKernelsMatchTheArrayOperationPath() {
-        INDArray whole = random(21, 300, 48).castTo(DataType.FLOAT).mul(3).addi(0.5);
-        INDArray w = random(22, 48).castTo(DataType.FLOAT).addi(1);
-        INDArray bias = random(23, 48).castTo(DataType.FLOAT);
-        INDArray g = random(24, 300, 48).castTo(DataType.FLOAT);
-        compare("rmsNorm", whole, g, (in, p) -> F.rmsNorm(in, p[0], 1e-6), new INDArray[] {w});
-        compare("layerNorm", whole, g, (in, p) -> F.layerNorm(in, p[0], p[1], 1e-5), new INDArray[] {w, bias});
+        // widths on and off the native kernels' 8-float blocks; native kernels and Java loops
+        for (int c : new int[] {48, 45}) {
+            for (boolean nativeKernels : new boolean[] {true, false}) {
+                NativeKernels.setEnabled(nativeKernels);
+                INDArray whole = random(21, 300, c).castTo(DataType.FLOAT).mul(3).addi(0.5);
+                INDArray w = random(22, c).castTo(DataType.FLOAT).addi(1);
+                INDArray bias = random(23, c).castTo(DataType.FLOAT);
+                INDArray g = random(24, 300, c).castTo(DataType.FLOAT);
+                String what = " C=" + c + " native=" + nativeKernels;
+                compare("rmsNorm" + what, whole, g, (in, p) -> F.rmsNorm(in, p[0], 1e-6), new INDArray[] {w});
+                compare("layerNorm" + what, whole, g, (in, p) -> F.layerNorm(in, p[0], p[1], 1e-5), new INDArray[] {w, bias});
+            }
+        }
     }
 
     private interface Norm {
