@@ -7,7 +7,8 @@
 #   bench/compare.sh --preset tiny --mode vdep --stage finetune --reps 5
 #
 # Options: --preset P, --mode M, --stage S (each repeatable; default all), --reps R (default 3),
-# --steps N (default 10), --warmup W (default 3), --threads T (default: all cores; sets
+# --steps N (default 10), --warmup W (default 15: the JVM's JIT compiles the hot code over about the
+# first 15 steps; PyTorch gets the same warm-up), --threads T (default: all cores; sets
 # OMP_NUM_THREADS / OPENBLAS_NUM_THREADS for Java and torch.set_num_threads for PyTorch),
 # --out FILE (default bench/results/compare-<time>.jsonl), --no-native-tuning (both sides without
 # the OpenMP and malloc settings that ./vdep makes by default; see docs/performance.md).
@@ -18,7 +19,7 @@ root="$(cd "$here/.." && pwd)"
 python="${VDEP_BENCH_PYTHON:-/usr/bin/python3}"
 
 presets=() modes=() stages=()
-reps=3 steps=10 warmup=3 threads="$(nproc)" out="" tuning=1
+reps=3 steps=10 warmup=15 threads="$(nproc)" out="" tuning=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --preset) presets+=("$2"); shift 2 ;;

@@ -261,7 +261,7 @@ def main():
     ap.add_argument("--mode", default="vdep", choices=["vdep", "llava"])
     ap.add_argument("--stage", default="finetune", choices=["pretrain", "finetune"])
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=15)
     ap.add_argument("--threads", type=int, default=int(_THREADS), help="intra-op and OpenBLAS threads (default: all cores)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--matmul-size", type=int, default=1024)

@@ -882,6 +882,13 @@ JNI_FN(layerBackwardRows)(JNIEnv* env, jclass, jint dtype, jlong g, jlong x, jlo
     env->ReleasePrimitiveArrayCritical(stats, st, JNI_ABORT);
 }
 
+JNI_FN(fillRows)(JNIEnv*, jclass, jint dtype, jlong src, jlong dst, jlong rows, jint C) {
+    const size_t bytes = static_cast<size_t>(C) * (dtype == 0 ? sizeof(float) : sizeof(double));
+    const char* s = ptr<const char>(src);
+    char* d = ptr<char>(dst);
+    for (jlong i = 0; i < rows; i++) std::memcpy(d + i * bytes, s, bytes);
+}
+
 JNI_FN(adamWUpdate)(JNIEnv*, jclass, jint dtype, jlong w, jlong g, jlong m, jlong v, jdouble beta1, jdouble beta2, jdouble eps,
                     jdouble step, jdouble bc2sqrt, jlong n0, jlong n1) {
     if (dtype == 0) {

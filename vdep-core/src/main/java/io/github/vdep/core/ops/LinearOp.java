@@ -23,9 +23,15 @@ final class LinearOp {
                 + " does not match weight " + Shapes.str(w.shape()));
         INDArray x2 = Shapes.rows(x.value());
         INDArray y2 = Buffers.allocate(x2.dataType(), x2.size(0), out);
-        Gemm.gemm(x2, w.value(), y2, false, true, 1.0, 0.0);
-        if (b != null) {
-            y2.addiRowVector(b.value());
+        if (b != null && NativeKernels.usable(y2, b.value())) {
+            // as PyTorch's addmm: the bias in every row, and the product added onto it (no separate pass over y)
+            NativeKernels.fillRows(b.value(), y2);
+            Gemm.gemm(x2, w.value(), y2, false, true, 1.0, 1.0);
+        } else {
+            Gemm.gemm(x2, w.value(), y2, false, true, 1.0, 0.0);
+            if (b != null) {
+                y2.addiRowVector(b.value());
+            }
         }
         long[] outShape = Shapes.withLast(x.shape(), out);
         INDArray y = y2.reshape('c', outShape);

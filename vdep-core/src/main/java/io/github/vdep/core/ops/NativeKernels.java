@@ -230,6 +230,12 @@ public final class NativeKernels {
         Reference.reachabilityFence(new Object[] {g, x, w, dx});
     }
 
+    /** Every row of y [N, C] set to row [C] (a bias that a gemm with beta = 1 then adds onto). */
+    static void fillRows(INDArray row, INDArray y) {
+        fillRows(code(y), addr(row), addr(y), y.size(0), (int) y.size(1));
+        Reference.reachabilityFence(new Object[] {row, y});
+    }
+
     // ---------------------------------------------------------------- elementwise
 
     private static final long MIN_BLOCKS_PER_TASK = 4096; // 32k elements
@@ -326,6 +332,8 @@ public final class NativeKernels {
 
     private static native void layerBackwardRows(int dtype, long g, long x, long w, double[] stats, long dx, double[] dw, double[] db, int c,
                                                  long r0, long r1);
+
+    private static native void fillRows(int dtype, long src, long dst, long rows, int c);
 
     private static native void adamWUpdate(int dtype, long w, long g, long m, long v, double beta1, double beta2, double eps,
                                            double step, double bc2sqrt, long n0, long n1);

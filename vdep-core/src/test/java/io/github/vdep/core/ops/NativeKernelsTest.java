@@ -175,6 +175,9 @@ class NativeKernelsTest {
         INDArray g = floats(14, 7, 10001);
         compare("swiglu", g, in -> F.swiglu(in.get(0), in.get(1)), a, b);
         compare("quickGelu", g, in -> F.quickGelu(in.get(0)), a);
+        // the bias written into the output rows and the product added by the gemm
+        compare("linear with bias", floats(18, 2, 9, 13), in -> F.linear(in.get(0), in.get(1), in.get(2)),
+                floats(19, 2, 9, 11), floats(20, 13, 11), floats(21, 13));
 
         INDArray x = floats(15, 3, 5, 33, 20);
         RopeTables tables = RopeTables.compute(20, 10000.0, 0, 33, DataType.FLOAT);

@@ -26,7 +26,8 @@ public final class BenchCommand implements Callable<Integer> {
     String stage;
     @Option(names = "--steps", defaultValue = "10", description = "timed steps (default ${DEFAULT-VALUE})")
     int steps;
-    @Option(names = "--warmup", defaultValue = "3", description = "untimed warm-up steps first (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "15",
+            description = "untimed warm-up steps first (default ${DEFAULT-VALUE}: the JIT compiles the hot Java code over about the first 15 steps)")
     int warmup;
     @Option(names = "--seed", defaultValue = "0", description = "model and batch seed (default ${DEFAULT-VALUE})")
     long seed;
