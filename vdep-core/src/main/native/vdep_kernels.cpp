@@ -1,7 +1,8 @@
 // Native CPU kernels for the primitives whose ND4J versions are slow at LLaVA sizes: attention
 // (scores, mask, softmax, weighted sum and their backward as one call per KV-head group), the
-// cross-entropy's log-sum-exp and gradient, SwiGLU, quick-GELU and rotary embedding. Each is one
-// pass over memory, vectorised (AVX2 + FMA). Also AdamW's fused update. The results depend only on this
+// cross-entropy's log-sum-exp and gradient, SwiGLU, quick-GELU, rotary embedding, RMSNorm and
+// LayerNorm. Each is one pass over memory, vectorised (AVX2 + FMA). Also AdamW's fused update and
+// the bias rows of a linear layer. The results depend only on this
 // binary and the inputs, never on thread count or timing: work is split by whole rows or groups
 // and every reduction runs in a fixed order.
 //

@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The native CPU kernels of {@code src/main/native/vdep_kernels.cpp}: attention, cross-entropy,
- * SwiGLU, quick-GELU, rotary embedding and AdamW's update, each one vectorised pass instead of
+ * The native CPU kernels of {@code src/main/native/vdep_kernels.cpp}: attention (causal attention
+ * skipping the masked products), cross-entropy, SwiGLU, quick-GELU, rotary embedding, RMSNorm and
+ * LayerNorm rows, linear's bias rows and AdamW's update, each one vectorised pass instead of
  * several ND4J calls (see docs/performance.md). The Maven build compiles the library with g++ on Linux
  * x86-64 and puts it in the jar; it is used when it loads, the CPU has AVX2 and FMA, ND4J runs
  * on its CPU backend, and neither {@code -Dvdep.native=false} nor {@code VDEP_NATIVE_KERNELS=0}

@@ -12,7 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * RMSNorm and LayerNorm over the rows of a matrix [N, C] as single passes over the arrays'
  * memory. Built from ND4J array operations each norm takes ten to fifteen native calls, most of
  * them row-wise broadcasts, and at LLaVA's row widths the per-call cost dominates. Row
- * statistics are accumulated in double precision; rows are split over ND4J's thread count.
+ * statistics are accumulated in double precision; rows are split over ND4J's thread count, and
+ * the backward's weight and bias gradients are summed over fixed 32-row chunks in order, so no
+ * result depends on the thread count.
  * Only for whole row-major float or double arrays ({@link #applies}); the callers keep the
  * array-operation path for anything else. Where the native kernels are loaded each task's rows
  * go through them ({@link NativeKernels#rmsForwardRows} and the others: vectorised, and no
@@ -20,6 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class RowKernels {
     private static final int MIN_ROWS_PER_TASK = 32;
+    private static final int CHUNK_ROWS = 32;
 
     private RowKernels() {
     }
@@ -49,6 +52,25 @@ final class RowKernels {
             return;
         }
         IntStream.range(0, tasks).parallel().forEach(t -> body.run(t, (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+    }
+
+    /**
+     * Runs body over the row chunks of {@link #CHUNK_ROWS} rows (the last one shorter), chunk k
+     * as (k, from, to), the chunks split over the threads. The backward passes sum the weight and
+     * bias gradients per chunk and then over the chunks in order, so the result does not depend on
+     * the thread count.
+     */
+    private static void forChunks(int rows, RangeBody body) {
+        int chunks = chunks(rows);
+        forRanges(chunks, Math.min(tasks(rows), chunks), (task, c0, c1) -> {
+            for (int k = c0; k < c1; k++) {
+                body.run(k, k * CHUNK_ROWS, Math.min(rows, (k + 1) * CHUNK_ROWS));
+            }
+        });
+    }
+
+    private static int chunks(int rows) {
+        return Math.max(1, (rows + CHUNK_ROWS - 1) / CHUNK_ROWS);
     }
 
     @FunctionalInterface
@@ -117,18 +139,18 @@ final class RowKernels {
     static INDArray[] rmsBackward(INDArray g2, INDArray x2, INDArray w, double[] r, boolean wantX, boolean wantW) {
         int n = (int) x2.size(0);
         int c = (int) x2.size(1);
-        int tasks = tasks(n);
-        double[][] dwPart = wantW ? new double[tasks][c] : null;
+        int chunks = chunks(n);
+        double[][] dwPart = wantW ? new double[chunks][c] : null;
         INDArray dx = wantX ? Buffers.allocate(x2.dataType(), n, c) : null;
         if (NativeKernels.usable(g2, x2, w)) {
-            forRanges(n, tasks, (task, from, to) -> NativeKernels.rmsBackwardRows(g2, x2, w, r, dx, wantW ? dwPart[task] : null, from, to));
+            forChunks(n, (chunk, from, to) -> NativeKernels.rmsBackwardRows(g2, x2, w, r, dx, wantW ? dwPart[chunk] : null, from, to));
         } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
             FloatBuffer g = g2.data().asNioFloat();
             FloatBuffer wb = w.data().asNioFloat();
             FloatBuffer dxb = wantX ? dx.data().asNioFloat() : null;
-            forRanges(n, tasks, (task, from, to) -> {
-                double[] dw = wantW ? dwPart[task] : null;
+            forChunks(n, (chunk, from, to) -> {
+                double[] dw = wantW ? dwPart[chunk] : null;
                 for (int i = from; i < to; i++) {
                     int o = i * c;
                     float ri = (float) r[i];
@@ -155,8 +177,8 @@ final class RowKernels {
             DoubleBuffer g = g2.data().asNioDouble();
             DoubleBuffer wb = w.data().asNioDouble();
             DoubleBuffer dxb = wantX ? dx.data().asNioDouble() : null;
-            forRanges(n, tasks, (task, from, to) -> {
-                double[] dw = wantW ? dwPart[task] : null;
+            forChunks(n, (chunk, from, to) -> {
+                double[] dw = wantW ? dwPart[chunk] : null;
                 for (int i = from; i < to; i++) {
                     int o = i * c;
                     double dot = 0;
@@ -260,9 +282,9 @@ final class RowKernels {
     static INDArray[] layerBackward(INDArray g2, INDArray x2, INDArray w, double[] mean, double[] rstd, boolean wantX, boolean wantW, boolean wantB) {
         int n = (int) x2.size(0);
         int c = (int) x2.size(1);
-        int tasks = tasks(n);
-        double[][] dwPart = wantW ? new double[tasks][c] : null;
-        double[][] dbPart = wantB ? new double[tasks][c] : null;
+        int chunks = chunks(n);
+        double[][] dwPart = wantW ? new double[chunks][c] : null;
+        double[][] dbPart = wantB ? new double[chunks][c] : null;
         INDArray dx = wantX ? Buffers.allocate(x2.dataType(), n, c) : null;
         if (NativeKernels.usable(g2, x2, w)) {
             double[] stats = new double[2 * n];
@@ -270,16 +292,16 @@ final class RowKernels {
                 stats[2 * i] = mean[i];
                 stats[2 * i + 1] = rstd[i];
             }
-            forRanges(n, tasks, (task, from, to) -> NativeKernels.layerBackwardRows(g2, x2, w, stats, dx, wantW ? dwPart[task] : null,
-                    wantB ? dbPart[task] : null, from, to));
+            forChunks(n, (chunk, from, to) -> NativeKernels.layerBackwardRows(g2, x2, w, stats, dx, wantW ? dwPart[chunk] : null,
+                    wantB ? dbPart[chunk] : null, from, to));
         } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
             FloatBuffer g = g2.data().asNioFloat();
             FloatBuffer wb = w.data().asNioFloat();
             FloatBuffer dxb = wantX ? dx.data().asNioFloat() : null;
-            forRanges(n, tasks, (task, from, to) -> {
-                double[] dw = wantW ? dwPart[task] : null;
-                double[] db = wantB ? dbPart[task] : null;
+            forChunks(n, (chunk, from, to) -> {
+                double[] dw = wantW ? dwPart[chunk] : null;
+                double[] db = wantB ? dbPart[chunk] : null;
                 for (int i = from; i < to; i++) {
                     int o = i * c;
                     float m = (float) mean[i];
@@ -314,9 +336,9 @@ final class RowKernels {
             DoubleBuffer g = g2.data().asNioDouble();
             DoubleBuffer wb = w.data().asNioDouble();
             DoubleBuffer dxb = wantX ? dx.data().asNioDouble() : null;
-            forRanges(n, tasks, (task, from, to) -> {
-                double[] dw = wantW ? dwPart[task] : null;
-                double[] db = wantB ? dbPart[task] : null;
+            forChunks(n, (chunk, from, to) -> {
+                double[] dw = wantW ? dwPart[chunk] : null;
+                double[] db = wantB ? dbPart[chunk] : null;
                 for (int i = from; i < to; i++) {
                     int o = i * c;
                     double sg = 0;
@@ -348,7 +370,7 @@ final class RowKernels {
         return new INDArray[] {dx, wantW ? sum(dwPart, c, x2.dataType()) : null, wantB ? sum(dbPart, c, x2.dataType()) : null};
     }
 
-    /** Sum of per-task partial rows, as an array [C] of the given type. */
+    /** Sum of the per-chunk partial rows in chunk order, as an array [C] of the given type. */
     private static INDArray sum(double[][] parts, int c, DataType type) {
         double[] total = parts[0];
         for (int t = 1; t < parts.length; t++) {

@@ -232,6 +232,7 @@ class NativeKernelsTest {
         for (int i = 0; i < targets.length; i++) {
             targets[i] = (i * 31) % 517;
         }
+        INDArray xn = floats(37, 300, 45), gn = floats(38, 300, 45), wn = floats(39, 45), bn = floats(40, 45);
         int threads = Nd4j.getEnvironment().maxThreads();
         assumeTrue(threads > 1 && Runtime.getRuntime().availableProcessors() > 1, "one thread only");
         List<INDArray[]> runs = new ArrayList<>();
@@ -242,6 +243,8 @@ class NativeKernelsTest {
                 all.addAll(List.of(run(g, in -> F.attention(in.get(0), in.get(1), in.get(2), true, null, 0.2), q, k, v)));
                 all.addAll(List.of(run(ga, in -> F.swiglu(in.get(0), in.get(1)), a, ga)));
                 all.addAll(List.of(run(Nd4j.scalar(DataType.FLOAT, 1f).reshape(1), in -> F.crossEntropy(in.get(0), targets), logits)));
+                all.addAll(List.of(run(gn, in -> F.rmsNorm(in.get(0), in.get(1), 1e-5), xn, wn)));
+                all.addAll(List.of(run(gn, in -> F.layerNorm(in.get(0), in.get(1), in.get(2), 1e-5), xn, wn, bn)));
                 runs.add(all.toArray(new INDArray[0]));
             }
         } finally {
