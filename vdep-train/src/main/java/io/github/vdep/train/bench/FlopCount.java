@@ -16,8 +16,8 @@ import io.github.vdep.train.trainer.Stage;
  *     MLP 2 * 2 P w f; attention scores and weighted sum 2 * 2 P^2 w;</li>
  * <li>projector: 2 N w H + 2 N H H;</li>
  * <li>each LLM layer: q and o 2 * 2 T H (nh d); k and v 2 * 2 T H (nkv d); gate, up, down
- *     3 * 2 T H I; attention 2 * 2 T^2 (nh d) (full T x T products: the causal mask is applied
- *     after the product, as in the PyTorch peer);</li>
+ *     3 * 2 T H I; attention 2 * 2 T^2 (nh d) (full T x T products, as the PyTorch peer computes
+ *     them; vdep's native causal attention skips the masked half, which this count keeps);</li>
  * <li>LM head: 2 S H V, S the positions with a supervised next token (the synthetic batch's
  *     text positions: T - 1 - N per sample). Training applies the LM head there only (see
  *     {@code HybridLoss}); the PyTorch peer does the same.</li>
