@@ -505,17 +505,17 @@ void rope_rows(const T* x, const T* cos, const T* sin, T* y, int T_, int hp, int
 
 // ---------------------------------------------------------------- RMSNorm and LayerNorm
 // Rows [r0, r1) of x [N, C]; row statistics and the weight/bias gradient partials are summed in
-// double precision (as RowKernels' Java loops do), element results in the array's type. Row
-// statistics are written to stats[i - r0]; dw/db (each may be null) receive this range's sums.
+// double precision (as RowKernels' Java loops do), element results in the array's type. The
+// forward writes row i's statistics at [i - r0]; the backward reads them at [i]; dw/db (each
+// may be null) receive this range's sums.
 
 typedef double v4d __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
 inline v4d lo4d(v8f v) { return __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), v4d); }
 inline v4d hi4d(v8f v) { return __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), v4d); }
 inline double hsum4(v4d v) { return (v[0] + v[2]) + (v[1] + v[3]); }
 inline v4d load4d(const double* p) { v4d v; std::memcpy(&v, p, sizeof v); return v; }
 inline void store4d(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
-// d[j .. j+8) += v (widened), for the double partial sums of the parameter gradients
+// d[0 .. n) += v (widened), for the double partial sums of the parameter gradients
 inline void add8d(double* d, v8f v, int n) {
     if (n == 8) {
         store4d(d, load4d(d) + lo4d(v));
@@ -524,27 +524,28 @@ inline void add8d(double* d, v8f v, int n) {
         for (int i = 0; i < n; i++) d[i] += v[i];
     }
 }
-inline v8f ldf(const float* p, int j, int n) { return n == 8 ? load8(p + j) : load_part(p + j, n, 0.0f); }
-inline void stf(float* p, int j, int n, v8f v) {
-    if (n == 8) store8(p + j, v); else store_part(p + j, n, v);
-}
+// Eight-lane double accumulator of float vectors.
+struct Sum8d {
+    v4d lo = {0, 0, 0, 0}, hi = {0, 0, 0, 0};
+    void add(v8f v) { lo += lo4d(v); hi += hi4d(v); }
+    double total() const { return hsum4(lo) + hsum4(hi); }
+};
 // sum of x[j] (or of (x[j] - shift)^2 when squares) over a float row, in double
 inline double row_sum(const float* x, int C, bool squares, double shift) {
     v4d a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
     const v4d sh = {shift, shift, shift, shift};
-    for (int j = 0; j < C; j += 8) {
-        const int n = C - j < 8 ? C - j : 8;
-        v8f xv = ldf(x, j, n);
+    blocks8(0, C, [&](long j, int n) {
+        v8f xv = ld(x, j, n);
         v4d l = lo4d(xv), h = hi4d(xv);
         if (squares) {
             // padding lanes hold 0: (0 - shift)^2 must not count
             l -= sh; h -= sh;
-            if (n < 8) for (int i = n; i < 8; i++) (i < 4 ? l[i] : h[i - 4]) = 0;
+            for (int i = n; i < 8; i++) (i < 4 ? l[i] : h[i - 4]) = 0;
             a += l * l; b += h * h;
         } else {
             a += l; b += h;
         }
-    }
+    });
     return hsum4(a) + hsum4(b);
 }
 
@@ -555,10 +556,7 @@ void rms_forward_rows(const float* x, const float* w, float* y, int C, double ep
         double r = 1.0 / std::sqrt(row_sum(xr, C, true, 0.0) / C + eps);
         stats[i - r0] = r;
         const v8f rv = splat(static_cast<float>(r));
-        for (int j = 0; j < C; j += 8) {
-            const int n = C - j < 8 ? C - j : 8;
-            stf(yr, j, n, ldf(xr, j, n) * rv * ldf(w, j, n));
-        }
+        blocks8(0, C, [&](long j, int n) { st(yr, j, n, ld(xr, j, n) * rv * ld(w, j, n)); });
     }
 }
 void rms_forward_rows(const double* x, const double* w, double* y, int C, double eps, double* stats, long r0, long r1) {
@@ -579,22 +577,19 @@ void rms_backward_rows(const float* g, const float* x, const float* w, const dou
         const float* xr = x + i * C;
         const float* gr = g + i * C;
         const v8f rv = splat(static_cast<float>(r[i]));
-        v4d a = {0, 0, 0, 0}, b = {0, 0, 0, 0};
-        for (int j = 0; j < C; j += 8) {
-            const int n = C - j < 8 ? C - j : 8;
-            v8f xh = ldf(xr, j, n) * rv, gv = ldf(gr, j, n);
+        Sum8d dot;
+        blocks8(0, C, [&](long j, int n) {
+            v8f xh = ld(xr, j, n) * rv, gv = ld(gr, j, n);
             if (dw != nullptr) add8d(dw + j, gv * xh, n);
-            v8f t = gv * ldf(w, j, n) * xh;
-            a += lo4d(t); b += hi4d(t);
-        }
+            dot.add(gv * ld(w, j, n) * xh);
+        });
         if (dx == nullptr) continue;
-        const v8f mean = splat(static_cast<float>((hsum4(a) + hsum4(b)) / C));
+        const v8f mean = splat(static_cast<float>(dot.total() / C));
         float* dr = dx + i * C;
-        for (int j = 0; j < C; j += 8) {
-            const int n = C - j < 8 ? C - j : 8;
-            v8f xh = ldf(xr, j, n) * rv;
-            stf(dr, j, n, (ldf(gr, j, n) * ldf(w, j, n) - xh * mean) * rv);
-        }
+        blocks8(0, C, [&](long j, int n) {
+            v8f xh = ld(xr, j, n) * rv;
+            st(dr, j, n, (ld(gr, j, n) * ld(w, j, n) - xh * mean) * rv);
+        });
     }
 }
 void rms_backward_rows(const double* g, const double* x, const double* w, const double* r, double* dx, double* dw, int C,
@@ -614,75 +609,69 @@ void rms_backward_rows(const double* g, const double* x, const double* w, const 
     }
 }
 
-// y = (x - mean) rstd w + b (biased variance); stats[2 (i - r0)] = mean, stats[2 (i - r0) + 1] = rstd
-void layer_forward_rows(const float* x, const float* w, const float* bias, float* y, int C, double eps, double* stats, long r0,
-                        long r1) {
+// y = (x - mean) rstd w + b (biased variance)
+void layer_forward_rows(const float* x, const float* w, const float* bias, float* y, int C, double eps, double* mean,
+                        double* rstd, long r0, long r1) {
     for (long i = r0; i < r1; i++) {
         const float* xr = x + i * C;
         float* yr = y + i * C;
         double mu = row_sum(xr, C, false, 0.0) / C;
-        double rstd = 1.0 / std::sqrt(row_sum(xr, C, true, mu) / C + eps);
-        stats[2 * (i - r0)] = mu;
-        stats[2 * (i - r0) + 1] = rstd;
-        const v8f m = splat(static_cast<float>(mu)), rs = splat(static_cast<float>(rstd));
-        for (int j = 0; j < C; j += 8) {
-            const int n = C - j < 8 ? C - j : 8;
-            stf(yr, j, n, (ldf(xr, j, n) - m) * rs * ldf(w, j, n) + ldf(bias, j, n));
-        }
+        double rs = 1.0 / std::sqrt(row_sum(xr, C, true, mu) / C + eps);
+        mean[i - r0] = mu;
+        rstd[i - r0] = rs;
+        const v8f m = splat(static_cast<float>(mu)), rv = splat(static_cast<float>(rs));
+        blocks8(0, C, [&](long j, int n) { st(yr, j, n, (ld(xr, j, n) - m) * rv * ld(w, j, n) + ld(bias, j, n)); });
     }
 }
-void layer_forward_rows(const double* x, const double* w, const double* bias, double* y, int C, double eps, double* stats,
-                        long r0, long r1) {
+void layer_forward_rows(const double* x, const double* w, const double* bias, double* y, int C, double eps, double* mean,
+                        double* rstd, long r0, long r1) {
     for (long i = r0; i < r1; i++) {
         const double* xr = x + i * C;
         double s = 0;
         for (int j = 0; j < C; j++) s += xr[j];
         double mu = s / C, ss = 0;
         for (int j = 0; j < C; j++) ss += (xr[j] - mu) * (xr[j] - mu);
-        double rstd = 1.0 / std::sqrt(ss / C + eps);
-        stats[2 * (i - r0)] = mu;
-        stats[2 * (i - r0) + 1] = rstd;
-        for (int j = 0; j < C; j++) y[i * C + j] = (xr[j] - mu) * rstd * w[j] + bias[j];
+        double rs = 1.0 / std::sqrt(ss / C + eps);
+        mean[i - r0] = mu;
+        rstd[i - r0] = rs;
+        for (int j = 0; j < C; j++) y[i * C + j] = (xr[j] - mu) * rs * w[j] + bias[j];
     }
 }
 
 // xhat = (x - mean) rstd, gh = g w: dx = (gh - mean(gh) - xhat mean(gh xhat)) rstd; dw += g xhat; db += g
-void layer_backward_rows(const float* g, const float* x, const float* w, const double* stats, float* dx, double* dw,
-                         double* db, int C, long r0, long r1) {
+void layer_backward_rows(const float* g, const float* x, const float* w, const double* mean, const double* rstd, float* dx,
+                         double* dw, double* db, int C, long r0, long r1) {
     for (long i = r0; i < r1; i++) {
         const float* xr = x + i * C;
         const float* gr = g + i * C;
-        const v8f m = splat(static_cast<float>(stats[2 * i])), rs = splat(static_cast<float>(stats[2 * i + 1]));
-        v4d sa = {0, 0, 0, 0}, sb = {0, 0, 0, 0}, xa = {0, 0, 0, 0}, xb = {0, 0, 0, 0};
-        for (int j = 0; j < C; j += 8) {
-            const int n = C - j < 8 ? C - j : 8;
-            v8f xh = (ldf(xr, j, n) - m) * rs, gv = ldf(gr, j, n);
+        const v8f m = splat(static_cast<float>(mean[i])), rs = splat(static_cast<float>(rstd[i]));
+        Sum8d sg, sgx;
+        blocks8(0, C, [&](long j, int n) {
+            v8f xh = (ld(xr, j, n) - m) * rs, gv = ld(gr, j, n);
             if (dw != nullptr) add8d(dw + j, gv * xh, n);
             if (db != nullptr) add8d(db + j, gv, n);
-            v8f gh = gv * ldf(w, j, n), ghx = gh * xh;
-            sa += lo4d(gh); sb += hi4d(gh);
-            xa += lo4d(ghx); xb += hi4d(ghx);
-        }
+            v8f gh = gv * ld(w, j, n);
+            sg.add(gh);
+            sgx.add(gh * xh);
+        });
         if (dx == nullptr) continue;
-        const v8f mg = splat(static_cast<float>((hsum4(sa) + hsum4(sb)) / C));
-        const v8f mgx = splat(static_cast<float>((hsum4(xa) + hsum4(xb)) / C));
+        const v8f mg = splat(static_cast<float>(sg.total() / C)), mgx = splat(static_cast<float>(sgx.total() / C));
         float* dr = dx + i * C;
-        for (int j = 0; j < C; j += 8) {
-            const int n = C - j < 8 ? C - j : 8;
-            v8f xh = (ldf(xr, j, n) - m) * rs;
-            stf(dr, j, n, (ldf(gr, j, n) * ldf(w, j, n) - mg - xh * mgx) * rs);
-        }
+        blocks8(0, C, [&](long j, int n) {
+            v8f xh = (ld(xr, j, n) - m) * rs;
+            st(dr, j, n, (ld(gr, j, n) * ld(w, j, n) - mg - xh * mgx) * rs);
+        });
     }
 }
-void layer_backward_rows(const double* g, const double* x, const double* w, const double* stats, double* dx, double* dw,
-                         double* db, int C, long r0, long r1) {
+void layer_backward_rows(const double* g, const double* x, const double* w, const double* mean, const double* rstd, double* dx,
+                         double* dw, double* db, int C, long r0, long r1) {
     for (long i = r0; i < r1; i++) {
         const double* xr = x + i * C;
         const double* gr = g + i * C;
-        const double mu = stats[2 * i], rstd = stats[2 * i + 1];
+        const double mu = mean[i], rs = rstd[i];
         double sg = 0, sgx = 0;
         for (int j = 0; j < C; j++) {
-            double xh = (xr[j] - mu) * rstd;
+            double xh = (xr[j] - mu) * rs;
             if (dw != nullptr) dw[j] += gr[j] * xh;
             if (db != nullptr) db[j] += gr[j];
             sg += gr[j] * w[j];
@@ -690,7 +679,7 @@ void layer_backward_rows(const double* g, const double* x, const double* w, cons
         }
         if (dx == nullptr) continue;
         double mg = sg / C, mgx = sgx / C;
-        for (int j = 0; j < C; j++) dx[i * C + j] = (gr[j] * w[j] - mg - (xr[j] - mu) * rstd * mgx) * rstd;
+        for (int j = 0; j < C; j++) dx[i * C + j] = (gr[j] * w[j] - mg - (xr[j] - mu) * rs * mgx) * rs;
     }
 }
 
@@ -831,8 +820,8 @@ JNI_FN(ropeRows)(JNIEnv*, jclass, jint dtype, jlong x, jlong cos, jlong sin, jlo
     }
 }
 
-// Java double[] arguments: stats (written) is private to the calling task; r/statsIn are only read;
-// dw/db are the task's own partial sums. Each is pinned or copied by the JVM and released accordingly.
+// Java double[] arguments: the forward's statistics (written) are private to the calling task; the
+// backward's are only read; dw/db are the calling chunk's own partial sums. Each is pinned or copied by the JVM and released accordingly.
 JNI_FN(rmsForwardRows)(JNIEnv* env, jclass, jint dtype, jlong x, jlong w, jlong y, jint C, jdouble eps, jdoubleArray stats,
                        jlong r0, jlong r1) {
     double* st = static_cast<double*>(env->GetPrimitiveArrayCritical(stats, nullptr));
@@ -858,29 +847,33 @@ JNI_FN(rmsBackwardRows)(JNIEnv* env, jclass, jint dtype, jlong g, jlong x, jlong
 }
 
 JNI_FN(layerForwardRows)(JNIEnv* env, jclass, jint dtype, jlong x, jlong w, jlong b, jlong y, jint C, jdouble eps,
-                         jdoubleArray stats, jlong r0, jlong r1) {
-    double* st = static_cast<double*>(env->GetPrimitiveArrayCritical(stats, nullptr));
+                         jdoubleArray mean, jdoubleArray rstd, jlong r0, jlong r1) {
+    double* mu = static_cast<double*>(env->GetPrimitiveArrayCritical(mean, nullptr));
+    double* rs = static_cast<double*>(env->GetPrimitiveArrayCritical(rstd, nullptr));
     if (dtype == 0) {
-        layer_forward_rows(ptr<float>(x), ptr<float>(w), ptr<float>(b), ptr<float>(y), C, eps, st, r0, r1);
+        layer_forward_rows(ptr<float>(x), ptr<float>(w), ptr<float>(b), ptr<float>(y), C, eps, mu, rs, r0, r1);
     } else {
-        layer_forward_rows(ptr<double>(x), ptr<double>(w), ptr<double>(b), ptr<double>(y), C, eps, st, r0, r1);
+        layer_forward_rows(ptr<double>(x), ptr<double>(w), ptr<double>(b), ptr<double>(y), C, eps, mu, rs, r0, r1);
     }
-    env->ReleasePrimitiveArrayCritical(stats, st, 0);
+    env->ReleasePrimitiveArrayCritical(rstd, rs, 0);
+    env->ReleasePrimitiveArrayCritical(mean, mu, 0);
 }
 
-JNI_FN(layerBackwardRows)(JNIEnv* env, jclass, jint dtype, jlong g, jlong x, jlong w, jdoubleArray stats, jlong dx,
-                          jdoubleArray dw, jdoubleArray db, jint C, jlong r0, jlong r1) {
-    double* st = static_cast<double*>(env->GetPrimitiveArrayCritical(stats, nullptr));
+JNI_FN(layerBackwardRows)(JNIEnv* env, jclass, jint dtype, jlong g, jlong x, jlong w, jdoubleArray mean, jdoubleArray rstd,
+                          jlong dx, jdoubleArray dw, jdoubleArray db, jint C, jlong r0, jlong r1) {
+    double* mu = static_cast<double*>(env->GetPrimitiveArrayCritical(mean, nullptr));
+    double* rs = static_cast<double*>(env->GetPrimitiveArrayCritical(rstd, nullptr));
     double* dwp = dw == nullptr ? nullptr : static_cast<double*>(env->GetPrimitiveArrayCritical(dw, nullptr));
     double* dbp = db == nullptr ? nullptr : static_cast<double*>(env->GetPrimitiveArrayCritical(db, nullptr));
     if (dtype == 0) {
-        layer_backward_rows(ptr<float>(g), ptr<float>(x), ptr<float>(w), st, ptr<float>(dx), dwp, dbp, C, r0, r1);
+        layer_backward_rows(ptr<float>(g), ptr<float>(x), ptr<float>(w), mu, rs, ptr<float>(dx), dwp, dbp, C, r0, r1);
     } else {
-        layer_backward_rows(ptr<double>(g), ptr<double>(x), ptr<double>(w), st, ptr<double>(dx), dwp, dbp, C, r0, r1);
+        layer_backward_rows(ptr<double>(g), ptr<double>(x), ptr<double>(w), mu, rs, ptr<double>(dx), dwp, dbp, C, r0, r1);
     }
     if (dbp != nullptr) env->ReleasePrimitiveArrayCritical(db, dbp, 0);
     if (dwp != nullptr) env->ReleasePrimitiveArrayCritical(dw, dwp, 0);
-    env->ReleasePrimitiveArrayCritical(stats, st, JNI_ABORT);
+    env->ReleasePrimitiveArrayCritical(rstd, rs, JNI_ABORT);
+    env->ReleasePrimitiveArrayCritical(mean, mu, JNI_ABORT);
 }
 
 JNI_FN(fillRows)(JNIEnv*, jclass, jint dtype, jlong src, jlong dst, jlong rows, jint C) {

@@ -204,8 +204,9 @@ public final class NativeKernels {
     }
 
     // ---------------------------------------------------------------- RMSNorm and LayerNorm
-    // One range of rows [from, to) each: RowKernels splits the rows into its tasks and sums the
-    // tasks' double partials of the parameter gradients, as its Java loops do.
+    // One range of rows [from, to) each: RowKernels splits the rows over its threads, and in the
+    // backward sums the double partials of the parameter gradients per 32-row chunk, as its Java
+    // loops do. The forward's statistics arrays belong to the calling task.
 
     /** y = x r w over rows [from, to); stats[i - from] = r of row i. */
     static void rmsForwardRows(INDArray x, INDArray w, INDArray y, double eps, double[] stats, int from, int to) {
@@ -219,15 +220,16 @@ public final class NativeKernels {
         Reference.reachabilityFence(new Object[] {g, x, w, dx});
     }
 
-    /** y = (x - mean) rstd w + b over rows [from, to); stats[2 (i - from)] = mean, [2 (i - from) + 1] = rstd. */
-    static void layerForwardRows(INDArray x, INDArray w, INDArray b, INDArray y, double eps, double[] stats, int from, int to) {
-        layerForwardRows(code(x), addr(x), addr(w), addr(b), addr(y), (int) x.size(1), eps, stats, from, to);
+    /** y = (x - mean) rstd w + b over rows [from, to); mean[i - from] and rstd[i - from] of row i. */
+    static void layerForwardRows(INDArray x, INDArray w, INDArray b, INDArray y, double eps, double[] mean, double[] rstd, int from, int to) {
+        layerForwardRows(code(x), addr(x), addr(w), addr(b), addr(y), (int) x.size(1), eps, mean, rstd, from, to);
         Reference.reachabilityFence(new Object[] {x, w, b, y});
     }
 
-    /** dx (may be null) for rows [from, to), and their sums of g xhat into dw and of g into db (each may be null); stats as written forward, for all rows. */
-    static void layerBackwardRows(INDArray g, INDArray x, INDArray w, double[] stats, INDArray dx, double[] dw, double[] db, int from, int to) {
-        layerBackwardRows(code(x), addr(g), addr(x), addr(w), stats, addr(dx), dw, db, (int) x.size(1), from, to);
+    /** dx (may be null) for rows [from, to), and their sums of g xhat into dw and of g into db (each may be null); mean and rstd of all rows. */
+    static void layerBackwardRows(INDArray g, INDArray x, INDArray w, double[] mean, double[] rstd, INDArray dx, double[] dw, double[] db,
+                                  int from, int to) {
+        layerBackwardRows(code(x), addr(g), addr(x), addr(w), mean, rstd, addr(dx), dw, db, (int) x.size(1), from, to);
         Reference.reachabilityFence(new Object[] {g, x, w, dx});
     }
 
@@ -329,10 +331,11 @@ public final class NativeKernels {
 
     private static native void rmsBackwardRows(int dtype, long g, long x, long w, double[] r, long dx, double[] dw, int c, long r0, long r1);
 
-    private static native void layerForwardRows(int dtype, long x, long w, long b, long y, int c, double eps, double[] stats, long r0, long r1);
+    private static native void layerForwardRows(int dtype, long x, long w, long b, long y, int c, double eps, double[] mean, double[] rstd,
+                                                long r0, long r1);
 
-    private static native void layerBackwardRows(int dtype, long g, long x, long w, double[] stats, long dx, double[] dw, double[] db, int c,
-                                                 long r0, long r1);
+    private static native void layerBackwardRows(int dtype, long g, long x, long w, double[] mean, double[] rstd, long dx, double[] dw,
+                                                 double[] db, int c, long r0, long r1);
 
     private static native void fillRows(int dtype, long src, long dst, long rows, int c);
 

@@ -62,7 +62,7 @@ final class RowKernels {
      */
     private static void forChunks(int rows, RangeBody body) {
         int chunks = chunks(rows);
-        forRanges(chunks, Math.min(tasks(rows), chunks), (task, c0, c1) -> {
+        forRanges(chunks, tasks(rows), (task, c0, c1) -> { // tasks(rows) <= chunks
             for (int k = c0; k < c1; k++) {
                 body.run(k, k * CHUNK_ROWS, Math.min(rows, (k + 1) * CHUNK_ROWS));
             }
@@ -212,12 +212,11 @@ final class RowKernels {
         INDArray y = Buffers.allocate(x2.dataType(), n, c);
         if (NativeKernels.usable(x2, w, b)) {
             forRanges(n, tasks(n), (task, from, to) -> {
-                double[] stats = new double[2 * (to - from)];
-                NativeKernels.layerForwardRows(x2, w, b, y, eps, stats, from, to);
-                for (int i = from; i < to; i++) {
-                    mean[i] = stats[2 * (i - from)];
-                    rstd[i] = stats[2 * (i - from) + 1];
-                }
+                double[] mu = new double[to - from];
+                double[] rs = new double[to - from];
+                NativeKernels.layerForwardRows(x2, w, b, y, eps, mu, rs, from, to);
+                System.arraycopy(mu, 0, mean, from, to - from);
+                System.arraycopy(rs, 0, rstd, from, to - from);
             });
         } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
@@ -287,12 +286,7 @@ final class RowKernels {
         double[][] dbPart = wantB ? new double[chunks][c] : null;
         INDArray dx = wantX ? Buffers.allocate(x2.dataType(), n, c) : null;
         if (NativeKernels.usable(g2, x2, w)) {
-            double[] stats = new double[2 * n];
-            for (int i = 0; i < n; i++) {
-                stats[2 * i] = mean[i];
-                stats[2 * i + 1] = rstd[i];
-            }
-            forChunks(n, (chunk, from, to) -> NativeKernels.layerBackwardRows(g2, x2, w, stats, dx, wantW ? dwPart[chunk] : null,
+            forChunks(n, (chunk, from, to) -> NativeKernels.layerBackwardRows(g2, x2, w, mean, rstd, dx, wantW ? dwPart[chunk] : null,
                     wantB ? dbPart[chunk] : null, from, to));
         } else if (x2.dataType() == DataType.FLOAT) {
             FloatBuffer x = x2.data().asNioFloat();
