@@ -22,16 +22,30 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code vdep eval}: exact-match accuracy of generated answers and teacher-forced token accuracy
- * and perplexity on LLaVA-format data; writes predictions.jsonl and scores.json.
+ * and perplexity on LLaVA-format data; writes predictions.jsonl and scores.json. With
+ * {@code --benchmark} or {@code --suite}, the paper's benchmarks scored as LLaVA scores them
+ * ({@link BenchmarkEval}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Evaluate a model on LLaVA-format data: exact match (VQA-normalised) of greedy answers, "
-                + "teacher-forced token accuracy and perplexity.")
+        description = {"Evaluate a model on LLaVA-format data (--data): exact match (VQA-normalised) of greedy answers, "
+                + "teacher-forced token accuracy and perplexity.",
+            "Or on benchmarks as LLaVA-1.5 scores them (--benchmark NAME --root DIR, or --suite ROOT): "
+                + "vqav2, gqa, vizwiz, scienceqa, textvqa, pope, mme, mmbench, seed, realworldqa, llava-bench, mm-vet."})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "llava-hf model directory (config.json, safetensors, tokenizer.json)")
+    @Option(names = "--model", description = "llava-hf model directory (config.json, safetensors, tokenizer.json)")
     Path model;
-    @Option(names = "--data", required = true, description = "LLaVA JSON list or JSON Lines file")
+    @Option(names = "--data", description = "LLaVA JSON list or JSON Lines file")
     Path data;
+    @Option(names = "--benchmark", description = "evaluate one benchmark (its folder under --root, in LLaVA's layout)")
+    String benchmark;
+    @Option(names = "--root", description = "with --benchmark: LLaVA's playground/data/eval folder, or the benchmark's own folder (default .)")
+    Path root;
+    @Option(names = "--suite", description = "evaluate every benchmark found under this folder (LLaVA's playground/data/eval layout)")
+    Path suite;
+    @Option(names = "--answers", description = "with --benchmark: score this LLaVA answer file instead of generating (no --model needed)")
+    Path answers;
+    @Option(names = "--model-id", description = "model id in answer files and file names (default: the model folder's name)")
+    String modelId;
     @Option(names = "--images", description = "folder the records' image paths are relative to (default: the data file's folder)")
     Path images;
     @Option(names = "--tokenizer", description = "tokenizer.json (default: the model directory's)")
@@ -49,6 +63,12 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (benchmark != null || suite != null || answers != null || root != null) {
+            return BenchmarkEval.run(this);
+        }
+        if (model == null || data == null) {
+            throw new IllegalArgumentException("give --model and --data, or --benchmark NAME, or --suite ROOT");
+        }
         long started = System.nanoTime();
         ConversationTemplate tpl = Templates.byName(template);
         ImageAspect aspect = GenerateCommand.aspect(imageAspect);
