@@ -346,9 +346,11 @@ def make_mme(rng):
                 GT[(cat, stem + ".txt", qfull)] = gt
                 keep = (n + k) % 4 == 1  # some LLaVA question texts keep the "Please answer" phrase
                 text = qfull if keep else f"{q}\n{SHORT}"
-                image_rel = f"{cat}/{stem}.{'jpg' if cat in nested else 'png'}"
-                questions.append({"question_id": image_rel, "image": image_rel, "text": text, "category": cat})
-                answers.append(answer_line(image_rel, text, preds[(n * 2 + k) % len(preds)]))
+                # LLaVA's llava_mme.jsonl: the id is <category>/<file>, the image path has images/ where the release does
+                qid = f"{cat}/{stem}.{'jpg' if cat in nested else 'png'}"
+                image_rel = f"{cat}/images/{stem}.jpg" if cat in nested else qid
+                questions.append({"question_id": qid, "image": image_rel, "text": text, "category": cat})
+                answers.append(answer_line(qid, text, preds[(n * 2 + k) % len(preds)]))
             os.makedirs(os.path.dirname(qa), exist_ok=True)
             with open(qa, "w", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n")

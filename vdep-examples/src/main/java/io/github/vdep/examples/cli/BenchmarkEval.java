@@ -113,8 +113,11 @@ final class BenchmarkEval {
         }
         for (BenchmarkResult r : results) {
             if (r.badInput() > 0) {
-                console.println(r.benchmark().name() + ": " + r.badInput() + " bad input " + r.scores().get("bad_input").get("by_reason").toString().replaceAll("\\{\"examples.*?]}", "")
-                        + " (counted in the scores; details in scores.json)");
+                StringBuilder reasons = new StringBuilder();
+                r.scores().get("bad_input").get("by_reason").fields().forEachRemaining(e ->
+                        reasons.append(reasons.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue().get("count").asInt()));
+                console.println(r.benchmark().name() + ": " + r.badInput() + " bad input (" + reasons
+                        + "), counted in the scores and named in " + r.benchmark().folder() + "/" + BenchmarkEvaluation.SCORES);
             }
             if (r.note() != null) {
                 console.println(r.benchmark().name() + ": " + r.note());

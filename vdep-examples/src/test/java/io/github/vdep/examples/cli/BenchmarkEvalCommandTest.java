@@ -103,7 +103,7 @@ class BenchmarkEvalCommandTest {
         for (String v : List.of("78.5", "62.0", "50.0", "66.8", "58.2", "85.9", "1510.7", "64.3", "58.6")) {
             assertTrue(published.contains(" " + v + " "), v + " in " + published);
         }
-        assertTrue(stdout.contains("pope: 9 bad input"), stdout);
+        assertTrue(stdout.contains("pope: 9 bad input (missing_image 9)"), stdout);
 
         String[] folders = {"vqav2", "gqa", "vizwiz", "scienceqa", "textvqa", "pope", "MME", "mmbench", "seed_bench", "realworldqa",
             "llava-bench-in-the-wild", "mm-vet"};
@@ -117,6 +117,10 @@ class BenchmarkEvalCommandTest {
                 assertTrue(first.has(field), f + " answer line has " + field + ": " + first);
             }
             assertEquals("tiny-llava", first.get("model_id").asText());
+            if (!f.equals("pope")) {
+                assertEquals(0, scores.at("/bad_input/total").asInt(), f + " reads its layout without bad input: " + scores.get("bad_input"));
+                assertEquals(scores.get("questions").asInt(), scores.get("answered").asInt(), f);
+            }
         }
         JsonNode pope = JSON.readTree(out.resolve("pope/scores.json").toFile());
         assertEquals(9, pope.at("/bad_input/by_reason/missing_image/count").asInt(), pope.toString());
