@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
  * ({@link BenchmarkEval}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluate a model on LLaVA-format data (--data): exact match (VQA-normalised) of greedy answers, "
+        description = {"Evaluate a model on LLaVA-format data (--data): exact match (LLaVA's VQA answer processing) of greedy answers, "
                 + "teacher-forced token accuracy and perplexity.",
             "Or on benchmarks as LLaVA-1.5 scores them (--benchmark NAME --root DIR, or --suite ROOT): "
                 + "vqav2, gqa, vizwiz, scienceqa, textvqa, pope, mme, mmbench, seed, realworldqa, llava-bench, mm-vet."})

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *       none for the {@code plain} template, which prompts with the image alone) and the
  *       {@code gpt} turn after it the reference; an answer is generated greedily
  *       ({@link PromptBuilder}, {@link Generator}) and compared after
- *       {@link VqaNormalizer#normalize};</li>
+ *       {@link io.github.vdep.train.benchmark.EvalAiAnswerProcessor#process} (LLaVA's);</li>
  *   <li><b>teacher-forced token accuracy and perplexity</b>: the whole record encoded as for
  *       training ({@link SampleEncoder}, all answers supervised) and scored by
  *       {@link TeacherForcedScorer}; summed over records, so the perplexity is

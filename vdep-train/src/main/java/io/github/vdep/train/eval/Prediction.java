@@ -1,5 +1,6 @@
 package io.github.vdep.train.eval;
 
+import io.github.vdep.train.benchmark.EvalAiAnswerProcessor;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,8 @@ import java.util.Objects;
  * @param question   the question asked (empty for captions)
  * @param reference  the reference answer (the record's {@code gpt} turn)
  * @param prediction the generated answer
- * @param correct    whether prediction and reference match after {@link VqaNormalizer#normalize}
+ * @param correct    whether prediction and reference match after LLaVA's answer processing
+ *                   ({@link EvalAiAnswerProcessor#process})
  */
 public record Prediction(String id, String question, String reference, String prediction, boolean correct) {
 
@@ -31,6 +33,6 @@ public record Prediction(String id, String question, String reference, String pr
      * @return the scored prediction
      */
     public static Prediction scored(String id, String question, String reference, String prediction) {
-        return new Prediction(id, question, reference, prediction, VqaNormalizer.matches(prediction, reference));
+        return new Prediction(id, question, reference, prediction, EvalAiAnswerProcessor.process(prediction).equals(EvalAiAnswerProcessor.process(reference)));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.vdep.core.llava.LlavaModel;
+import io.github.vdep.train.benchmark.EvalAiAnswerProcessor;
 import io.github.vdep.train.data.ConversationRecord;
 import io.github.vdep.train.data.DataFiles;
 import io.github.vdep.train.data.HfTokenizer;
@@ -72,7 +73,7 @@ class EvaluatorTest {
             int[] tokens = new Generator(model).generate(prompt.toInputs(image.pixelValues()), GenerationConfig.greedy(4, tokenizer.eosId())).tokens();
             assertEquals(Answers.decode(tokenizer, tokens, TinyLlava.IMAGE_TOKEN), q2.prediction());
             for (Prediction p : report.predictions()) {
-                assertEquals(VqaNormalizer.matches(p.prediction(), p.reference()), p.correct());
+                assertEquals(EvalAiAnswerProcessor.process(p.prediction()).equals(EvalAiAnswerProcessor.process(p.reference())), p.correct());
             }
             // teacher forcing scores every answer token and its </s>: "a red cat </s>", "blue sky </s>", "no </s>", "yes </s>"
             assertEquals(4 + 3 + 2 + 2, s.tokens().tokens());
