@@ -48,6 +48,9 @@ final class BenchmarkEval {
         if (o.maxNewTokens < 1) {
             throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + o.maxNewTokens);
         }
+        if (o.batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + o.batchSize);
+        }
         if (o.limit < 0) {
             throw new IllegalArgumentException("--limit must be 0 (all) or positive, got " + o.limit);
         }
@@ -85,7 +88,7 @@ final class BenchmarkEval {
         } else {
             ConversationTemplate tpl = Templates.byName(o.template);
             try (InferenceSession session = InferenceSession.open(o.model, o.tokenizer, GenerateCommand.aspect(o.imageAspect))) {
-                BenchmarkRunner runner = new BenchmarkRunner(session.model(), session.tokenizer(), tpl, session.images(), o.maxNewTokens);
+                BenchmarkRunner runner = new BenchmarkRunner(session.model(), session.tokenizer(), tpl, session.images(), o.maxNewTokens, o.batchSize);
                 for (int i = 0; i < todo.size(); i++) {
                     Benchmark b = todo.get(i);
                     Path benchOut = o.suite != null ? out.resolve(b.folder()) : out;

@@ -46,6 +46,8 @@ public final class EvalCommand implements Callable<Integer> {
     Path answers;
     @Option(names = "--model-id", description = "model id in answer files and file names (default: the model folder's name)")
     String modelId;
+    @Option(names = "--batch-size", defaultValue = "8", description = "with --benchmark/--suite: questions decoded together (1: one at a time, as LLaVA) (default ${DEFAULT-VALUE})")
+    int batchSize;
     @Option(names = "--images", description = "folder the records' image paths are relative to (default: the data file's folder)")
     Path images;
     @Option(names = "--tokenizer", description = "tokenizer.json (default: the model directory's)")

@@ -8,8 +8,8 @@ import io.github.vdep.train.data.TextTokenizer;
 import io.github.vdep.train.data.image.ClipImageProcessor;
 import io.github.vdep.train.data.image.ImageDecodeException;
 import io.github.vdep.train.infer.Answers;
+import io.github.vdep.train.infer.BatchedGreedyGenerator;
 import io.github.vdep.train.infer.GenerationConfig;
-import io.github.vdep.train.infer.GenerationResult;
 import io.github.vdep.train.infer.Generator;
 import io.github.vdep.train.infer.ImageInput;
 import io.github.vdep.train.infer.Prompt;
@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,8 +29,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Answers a benchmark's questions with a model as LLaVA's {@code model_vqa_loader.py} does: the
  * conversation template's prompt with the image first ({@code "<image>\n" + question}), greedy
- * decoding with the KV cache ({@link Generator}), the decoded answer stripped. Questions are
- * answered one at a time (LLaVA's loader asserts a batch size of 1). A question whose image is
+ * decoding with the KV cache, the decoded answer stripped. Questions are answered in batches of
+ * {@code batchSize} ({@link BatchedGreedyGenerator}: left-padded prompts, equal to one at a time up
+ * to float rounding) or one at a time ({@link Generator}, as LLaVA's loader, which asserts a batch
+ * size of 1) when {@code batchSize} is 1 or a batch would not fit the context. A question whose image is
  * missing or undecodable, or whose prompt does not fit the context, is counted in
  * {@link BadInput} and left unanswered (scored as an empty answer).
  */
@@ -48,6 +51,8 @@ public final class BenchmarkRunner {
     private final ClipImageProcessor images;
     private final GenerationConfig generation;
     private final Generator generator;
+    private final BatchedGreedyGenerator batched;
+    private final int batchSize;
     private final int context;
 
     /**
@@ -56,8 +61,13 @@ public final class BenchmarkRunner {
      * @param template     the conversation template ({@code vicuna_v1} for LLaVA-1.5)
      * @param images       the image processor
      * @param maxNewTokens the longest answer in tokens (LLaVA's loader: 128)
+     * @param batchSize    questions decoded together (1: one at a time)
      */
-    public BenchmarkRunner(LlavaModel model, TextTokenizer tokenizer, ConversationTemplate template, ClipImageProcessor images, int maxNewTokens) {
+    public BenchmarkRunner(LlavaModel model, TextTokenizer tokenizer, ConversationTemplate template, ClipImageProcessor images, int maxNewTokens,
+            int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
+        }
         this.model = Objects.requireNonNull(model, "model");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.images = Objects.requireNonNull(images, "images");
@@ -65,6 +75,12 @@ public final class BenchmarkRunner {
         this.prompts = new PromptBuilder(tokenizer, template, new EncodingConfig(model.imageTokenIndex(), model.visionTower().numPatches(), context));
         this.generation = GenerationConfig.greedy(maxNewTokens, tokenizer.eosId());
         this.generator = new Generator(model);
+        this.batchSize = batchSize;
+        this.batched = batchSize > 1 && model.languageModel() instanceof LlamaForCausalLM ? new BatchedGreedyGenerator(model) : null;
+    }
+
+    /** A question ready to decode. */
+    private record Ready(BenchmarkQuestion question, Prompt prompt, INDArray pixels) {
     }
 
     /**
@@ -77,19 +93,49 @@ public final class BenchmarkRunner {
         List<BenchmarkQuestion> questions = set.questions();
         int n = limit > 0 ? Math.min(limit, questions.size()) : questions.size();
         Map<String, AnswerLine> out = new LinkedHashMap<>();
+        List<Ready> batch = new ArrayList<>();
+        int done = 0;
         for (int i = 0; i < n; i++) {
-            BenchmarkQuestion q = questions.get(i);
-            String text = answer(q, set.bad());
-            if (text != null) {
-                out.put(q.key(), new AnswerLine(q.questionId(), q.recorded(), text));
+            Ready r = prepare(questions.get(i), set.bad());
+            if (r != null) {
+                batch.add(r);
             }
-            listener.onQuestion(i + 1, n);
+            if (batch.size() == batchSize || i == n - 1) {
+                decode(batch, out);
+                batch.clear();
+                for (int k = done; k <= i; k++) {
+                    listener.onQuestion(k + 1, n);
+                }
+                done = i + 1;
+            }
         }
         return out;
     }
 
-    /** One answer, or null after counting why there is none. */
-    private String answer(BenchmarkQuestion q, BadInput bad) {
+    /** Decodes a batch (together when it fits the context, else one by one) into {@code out}, in order. */
+    private void decode(List<Ready> batch, Map<String, AnswerLine> out) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        int longest = batch.stream().mapToInt(r -> r.prompt().length()).max().orElseThrow();
+        List<int[]> tokens = new ArrayList<>();
+        if (batched != null && batch.size() > 1 && longest + generation.maxNewTokens() <= context) {
+            tokens = batched.generate(batch.stream().map(Ready::prompt).toList(), batch.stream().map(Ready::pixels).toList(),
+                    generation.maxNewTokens(), generation.eosTokenId());
+        } else {
+            for (Ready r : batch) {
+                tokens.add(generator.generate(r.prompt().toInputs(r.pixels()), generation).tokens());
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            BenchmarkQuestion q = batch.get(i).question();
+            String text = PyText.strip(Answers.decode(tokenizer, tokens.get(i), model.imageTokenIndex()));
+            out.put(q.key(), new AnswerLine(q.questionId(), q.recorded(), text));
+        }
+    }
+
+    /** The question's prompt and pixels, or null after counting why it cannot be asked. */
+    private Ready prepare(BenchmarkQuestion q, BadInput bad) {
         INDArray pixels = null;
         if (q.image() != null) {
             if (!Files.isRegularFile(q.image())) {
@@ -114,8 +160,7 @@ public final class BenchmarkRunner {
                     + " tokens, the model's context " + context);
             return null;
         }
-        GenerationResult result = generator.generate(prompt.toInputs(pixels), generation);
-        return PyText.strip(Answers.decode(tokenizer, result.tokens(), model.imageTokenIndex()));
+        return new Ready(q, prompt, pixels);
     }
 
     private INDArray decodeBase64(BenchmarkQuestion q, BadInput bad) {
