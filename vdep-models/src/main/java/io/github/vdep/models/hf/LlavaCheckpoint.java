@@ -165,6 +165,9 @@ public final class LlavaCheckpoint {
         if (source instanceof SafeTensorsFile single) {
             return single.path();
         }
+        if (source instanceof TorchCheckpointFile torch) {
+            return torch.path();
+        }
         return source.names().isEmpty() ? null : source.fileOf(source.names().iterator().next());
     }
 
