@@ -13,7 +13,8 @@ import io.github.vdep.train.data.DataFiles;
 import io.github.vdep.train.data.DataLoaderConfig;
 import io.github.vdep.train.data.DataValidator;
 import io.github.vdep.train.data.EncodingConfig;
-import io.github.vdep.train.data.HfTokenizer;
+import io.github.vdep.train.data.TextTokenizer;
+import io.github.vdep.train.data.Tokenizers;
 import io.github.vdep.train.data.LlavaDataLoader;
 import io.github.vdep.train.data.OnBadRecord;
 import io.github.vdep.train.data.Templates;
@@ -58,7 +59,7 @@ public final class TrainCommand implements Callable<Integer> {
     String saveLayout;
     @Option(names = "--image-token-index", defaultValue = "-1", description = "image placeholder id for --vision/--llm; -1 adds one to the vocabulary")
     int imageTokenIndex;
-    @Option(names = "--tokenizer", description = "tokenizer.json (default: the model directory's, or the --llm directory's)")
+    @Option(names = "--tokenizer", description = "tokenizer.json, tokenizer.model or their directory (default: the model directory's, or the --llm directory's)")
     Path tokenizer;
     @Option(names = "--data", required = true, description = "LLaVA JSON list or JSON Lines file")
     Path data;
@@ -143,7 +144,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         LlavaModel llava = loaded.model();
         LlavaConfig config = loaded.config();
-        Path tokenizerFile = tokenizer != null ? tokenizer : (model != null ? model : llm).resolve("tokenizer.json");
+        Path tokenizerFile = tokenizer != null ? tokenizer : (model != null ? model : llm);
         ConversationTemplate tpl = Templates.byName(template);
         OnBadRecord policy = OnBadRecord.valueOf(onBadRecord.toUpperCase(java.util.Locale.ROOT));
         List<ConversationRecord> records = DataFiles.read(data);
@@ -162,7 +163,8 @@ public final class TrainCommand implements Callable<Integer> {
         console.printf("vdep train: %d records (%d usable, %d with images), %d steps of %d x %d samples, stage %s, alpha %s, ratio %s (%s)%n",
                 report.records(), report.usable(), report.withImage(), totalSteps, batchSize, gradAccum, stage, alpha, modeRatio, modePolicy);
         LlavaDataLoader[] last = new LlavaDataLoader[1];
-        try (HfTokenizer tok = HfTokenizer.load(tokenizerFile)) {
+        TextTokenizer tok = Tokenizers.open(tokenizerFile);
+        try (AutoCloseable closeTokenizer = tok instanceof AutoCloseable c ? c : () -> { }) {
             BatchSource source = from -> last[0] = new LlavaDataLoader(records, tok, tpl, processor, images, loaderConfig, from);
             ProgressListener progress = new ProgressListener(console, "train");
             Trainer trainer = new Trainer(llava, trainConfig, source, progress);
@@ -173,7 +175,7 @@ public final class TrainCommand implements Callable<Integer> {
             } else {
                 LlavaCheckpoint.save(llava, config, finalDir);
             }
-            Files.copy(tokenizerFile, finalDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            Tokenizers.copyFiles(tokenizerFile, finalDir);
             Path pre = (vision != null ? vision : model).resolve("preprocessor_config.json");
             if (Files.isRegularFile(pre)) {
                 Files.copy(pre, finalDir.resolve("preprocessor_config.json"), StandardCopyOption.REPLACE_EXISTING);
