@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decodes image files with JDK ImageIO (PNG, JPEG, GIF, BMP, WBMP, TIFF; WebP through the
- * TwelveMonkeys plugin; CMYK JPEG through {@link CmykJpeg}), turning every failure
+ * TwelveMonkeys plugin, lossy WebP converted by {@link WebPLossy}; CMYK JPEG through
+ * {@link CmykJpeg}), turning every failure
  * into an {@link ImageDecodeException} that names the file instead of ImageIO's {@code null}
  * result or a bare {@code IIOException}.
  */
@@ -64,7 +65,14 @@ public final class ImageLoader {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 CmykJpeg.Header jpeg = reader.getFormatName().equalsIgnoreCase("jpeg") ? CmykJpeg.header(file) : null;
-                BufferedImage image = jpeg != null && jpeg.components() == 4 ? CmykJpeg.read(reader, file, jpeg) : reader.read(0);
+                BufferedImage image = jpeg != null && jpeg.components() == 4 ? CmykJpeg.read(reader, file, jpeg) : null;
+                long vp8 = reader.getFormatName().equalsIgnoreCase("webp") ? WebPLossy.vp8Payload(file) : -1;
+                if (image == null && vp8 >= 0) {
+                    image = WebPLossy.read(file, vp8, reader.getWidth(0), reader.getHeight(0));
+                }
+                if (image == null) {
+                    image = reader.read(0);
+                }
                 if (image == null) {
                     throw new ImageDecodeException(file, "the " + reader.getFormatName() + " reader returned no image");
                 }
