@@ -3,6 +3,9 @@ package io.github.vdep.examples.cli;
 import io.github.vdep.core.llava.LlavaModel;
 import io.github.vdep.core.ops.RegressionLoss;
 import io.github.vdep.models.hf.LlavaCheckpoint;
+import io.github.vdep.models.hf.LlavaOriginalCheckpoint;
+import io.github.vdep.models.hf.ProjectorWeights;
+import io.github.vdep.models.projector.MlpProjector;
 import io.github.vdep.models.llava.LlavaConfig;
 import io.github.vdep.train.data.ConversationRecord;
 import io.github.vdep.train.data.ConversationTemplate;
@@ -10,7 +13,8 @@ import io.github.vdep.train.data.DataFiles;
 import io.github.vdep.train.data.DataLoaderConfig;
 import io.github.vdep.train.data.DataValidator;
 import io.github.vdep.train.data.EncodingConfig;
-import io.github.vdep.train.data.HfTokenizer;
+import io.github.vdep.train.data.TextTokenizer;
+import io.github.vdep.train.data.Tokenizers;
 import io.github.vdep.train.data.LlavaDataLoader;
 import io.github.vdep.train.data.OnBadRecord;
 import io.github.vdep.train.data.Templates;
@@ -41,17 +45,21 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a LLaVA-style model with the VDEP hybrid objective.")
 public final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "llava-hf checkpoint directory to start from")
+    @Option(names = "--model", description = "llava-hf or original LLaVA (LlavaLlamaForCausalLM) checkpoint directory to start from")
     Path model;
-    @Option(names = "--vision", description = "CLIP checkpoint directory (with --llm: a new projector)")
+    @Option(names = "--vision", description = "CLIP checkpoint directory (with --llm: a new projector; with an original LLaVA --model: its tower)")
     Path vision;
     @Option(names = "--llm", description = "LLaMA checkpoint directory (with --vision)")
     Path llm;
-    @Option(names = "--projector", defaultValue = "mlp2x_gelu", description = "projector type for --vision/--llm: linear or mlpNx_gelu (default ${DEFAULT-VALUE})")
+    @Option(names = "--projector", description = "projector type for --vision/--llm: linear or mlpNx_gelu (default mlp2x_gelu)")
     String projector;
+    @Option(names = "--pretrain-mm-mlp-adapter", description = "projector weights to start from: LLaVA's stage-1 mm_projector.bin (or .safetensors)")
+    Path pretrainAdapter;
+    @Option(names = "--save-layout", defaultValue = "llava-hf", description = "layout of final/: llava-hf or llava (LLaVA's own, with mm_projector.bin) (default ${DEFAULT-VALUE})")
+    String saveLayout;
     @Option(names = "--image-token-index", defaultValue = "-1", description = "image placeholder id for --vision/--llm; -1 adds one to the vocabulary")
     int imageTokenIndex;
-    @Option(names = "--tokenizer", description = "tokenizer.json (default: the model directory's, or the --llm directory's)")
+    @Option(names = "--tokenizer", description = "tokenizer.json, tokenizer.model or their directory (default: the model directory's, or the --llm directory's)")
     Path tokenizer;
     @Option(names = "--data", required = true, description = "LLaVA JSON list or JSON Lines file")
     Path data;
@@ -59,7 +67,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path images;
     @Option(names = "--template", defaultValue = "plain", description = "plain or vicuna_v1 (default ${DEFAULT-VALUE})")
     String template;
-    @Option(names = "--image-aspect", defaultValue = "pad", description = "pad or crop (default ${DEFAULT-VALUE})")
+    @Option(names = "--image-aspect", description = "pad or crop (default: an original LLaVA --model's image_aspect_ratio, else pad)")
     String imageAspect;
     @Option(names = "--max-length", defaultValue = "2048", description = "truncate samples to this many tokens (default ${DEFAULT-VALUE})")
     int maxLength;
@@ -129,10 +137,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        checkModelOptions();
         LlavaCheckpoint.Loaded loaded = loadModel();
+        if (pretrainAdapter != null) {
+            ProjectorWeights.load(loaded.model(), pretrainAdapter);
+        }
         LlavaModel llava = loaded.model();
         LlavaConfig config = loaded.config();
-        Path tokenizerFile = tokenizer != null ? tokenizer : (model != null ? model : llm).resolve("tokenizer.json");
+        Path tokenizerFile = tokenizer != null ? tokenizer : (model != null ? model : llm);
         ConversationTemplate tpl = Templates.byName(template);
         OnBadRecord policy = OnBadRecord.valueOf(onBadRecord.toUpperCase(java.util.Locale.ROOT));
         List<ConversationRecord> records = DataFiles.read(data);
@@ -151,15 +163,20 @@ public final class TrainCommand implements Callable<Integer> {
         console.printf("vdep train: %d records (%d usable, %d with images), %d steps of %d x %d samples, stage %s, alpha %s, ratio %s (%s)%n",
                 report.records(), report.usable(), report.withImage(), totalSteps, batchSize, gradAccum, stage, alpha, modeRatio, modePolicy);
         LlavaDataLoader[] last = new LlavaDataLoader[1];
-        try (HfTokenizer tok = HfTokenizer.load(tokenizerFile)) {
+        TextTokenizer tok = Tokenizers.open(tokenizerFile);
+        try (AutoCloseable closeTokenizer = tok instanceof AutoCloseable c ? c : () -> { }) {
             BatchSource source = from -> last[0] = new LlavaDataLoader(records, tok, tpl, processor, images, loaderConfig, from);
             ProgressListener progress = new ProgressListener(console, "train");
             Trainer trainer = new Trainer(llava, trainConfig, source, progress);
             trainer.run();
             Path finalDir = out.resolve("final");
-            LlavaCheckpoint.save(llava, config, finalDir);
-            Files.copy(tokenizerFile, finalDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
-            Path pre = (model != null ? model : vision).resolve("preprocessor_config.json");
+            if (saveLayout.equals("llava")) {
+                LlavaOriginalCheckpoint.save(llava, config, finalDir, towerName(), aspect());
+            } else {
+                LlavaCheckpoint.save(llava, config, finalDir);
+            }
+            Tokenizers.copyFiles(tokenizerFile, finalDir);
+            Path pre = (vision != null ? vision : model).resolve("preprocessor_config.json");
             if (Files.isRegularFile(pre)) {
                 Files.copy(pre, finalDir.resolve("preprocessor_config.json"), StandardCopyOption.REPLACE_EXISTING);
             }
@@ -178,24 +195,81 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Options that do not fit together, or values that are no option's, fail before anything loads. */
+    private void checkModelOptions() {
+        if (!saveLayout.equals("llava-hf") && !saveLayout.equals("llava")) {
+            throw new IllegalArgumentException("--save-layout '" + saveLayout + "' is not one of llava-hf, llava");
+        }
+        if (projector != null) {
+            if (model != null) {
+                throw new IllegalArgumentException("--projector sets the type of a new projector for --vision/--llm; with --model the"
+                        + " checkpoint's config gives the type (to load projector weights use --pretrain-mm-mlp-adapter FILE)");
+            }
+            boolean looksLikePath = projector.contains("/") || projector.contains("\\") || projector.endsWith(".bin")
+                    || projector.endsWith(".safetensors") || Files.exists(Path.of(projector));
+            if (looksLikePath) {
+                throw new IllegalArgumentException("--projector takes a projector type (linear or mlpNx_gelu), not a file: '" + projector
+                        + "'; to start from a projector's weights use --pretrain-mm-mlp-adapter " + projector);
+            }
+            try {
+                MlpProjector.depthOf(projector);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--projector: " + e.getMessage(), e);
+            }
+        }
+        if (pretrainAdapter != null && !Files.exists(pretrainAdapter)) {
+            throw new IllegalArgumentException("--pretrain-mm-mlp-adapter " + pretrainAdapter + ": file not found");
+        }
+    }
+
+    private boolean originalModel() {
+        return model != null && LlavaOriginalCheckpoint.isOriginal(model);
+    }
+
     private LlavaCheckpoint.Loaded loadModel() {
         if (model != null) {
+            if (originalModel()) {
+                if (llm != null) {
+                    throw new IllegalArgumentException("give --llm only with --vision, not with --model");
+                }
+                return LlavaOriginalCheckpoint.load(model, vision, DataType.FLOAT);
+            }
             if (vision != null || llm != null) {
-                throw new IllegalArgumentException("give either --model or --vision with --llm, not both");
+                throw new IllegalArgumentException("give either --model or --vision with --llm, not both"
+                        + " (--vision goes with --model only for an original LLaVA checkpoint, as its tower)");
             }
             return LlavaCheckpoint.load(model);
         }
         if (vision == null || llm == null) {
             throw new IllegalArgumentException("give --model DIR, or --vision DIR with --llm DIR");
         }
-        return LlavaCheckpoint.fromVisionAndLanguage(vision, llm, projector, -2, "default", imageTokenIndex, seed, DataType.FLOAT);
+        return LlavaCheckpoint.fromVisionAndLanguage(vision, llm, projector != null ? projector : "mlp2x_gelu", -2, "default",
+                imageTokenIndex, seed, DataType.FLOAT);
+    }
+
+    /** pad or crop: the option, else an original LLaVA model's image_aspect_ratio, else pad. */
+    private String aspect() {
+        if (imageAspect != null) {
+            return imageAspect;
+        }
+        String fromConfig = originalModel() ? LlavaOriginalCheckpoint.imageAspectRatio(model) : null;
+        return fromConfig != null ? fromConfig : "pad";
+    }
+
+    /** mm_vision_tower for --save-layout llava: the CLIP directory, else the original model's, else LLaVA-1.5's. */
+    private String towerName() {
+        if (vision != null) {
+            return vision.toAbsolutePath().toString();
+        }
+        String fromConfig = originalModel() ? LlavaOriginalCheckpoint.visionTower(model) : null;
+        return fromConfig != null ? fromConfig : LlavaOriginalCheckpoint.DEFAULT_TOWER;
     }
 
     private ClipImageProcessor imageProcessor(LlavaConfig config) {
-        Path dir = model != null ? model : vision;
+        Path dir = vision != null ? vision : model;
         Path pre = dir.resolve("preprocessor_config.json");
         ImageProcessorConfig ipc = Files.isRegularFile(pre) ? ImageProcessorConfig.fromFile(pre) : ImageProcessorConfig.clip(config.visionConfig().imageSize());
-        return new ClipImageProcessor(ipc, ImageAspect.fromLlava(imageAspect));
+        return new ClipImageProcessor(ipc, ImageAspect.fromLlava(aspect()));
     }
 
     /** The training configuration these options describe ({@code steps} resolved by the caller). */

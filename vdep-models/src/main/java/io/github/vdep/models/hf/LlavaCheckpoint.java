@@ -122,7 +122,7 @@ public final class LlavaCheckpoint {
         loadParams(model.namedParameters(), source, rename, strict);
     }
 
-    private static void loadParams(Map<String, Parameter> params, TensorSource source, UnaryOperator<String> rename, boolean strict) {
+    static void loadParams(Map<String, Parameter> params, TensorSource source, UnaryOperator<String> rename, boolean strict) {
         Map<String, String> mapped = new LinkedHashMap<>();
         TreeSet<String> unexpected = new TreeSet<>();
         for (String key : source.names()) {
@@ -165,11 +165,14 @@ public final class LlavaCheckpoint {
         if (source instanceof SafeTensorsFile single) {
             return single.path();
         }
+        if (source instanceof TorchCheckpointFile torch) {
+            return torch.path();
+        }
         return source.names().isEmpty() ? null : source.fileOf(source.names().iterator().next());
     }
 
     /** Embedding and LM head with one extra row: loaded into the first rows, the new row the mean. */
-    private static java.util.Set<String> loadGrown(Map<String, Parameter> params, TensorSource source, int vocab) {
+    static java.util.Set<String> loadGrown(Map<String, Parameter> params, TensorSource source, int vocab) {
         java.util.Set<String> loaded = new java.util.HashSet<>();
         for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
             Parameter p = params.get(name);
@@ -205,7 +208,7 @@ public final class LlavaCheckpoint {
         return key;
     }
 
-    private static ClipVisionConfig readVisionConfig(Path file) {
+    static ClipVisionConfig readVisionConfig(Path file) {
         JsonNode root = readJson(file);
         JsonNode node = root.has("vision_config") ? root.get("vision_config") : root;
         String type = node.path("model_type").asText("clip_vision_model");
@@ -232,13 +235,13 @@ public final class LlavaCheckpoint {
         }
     }
 
-    private static LlamaConfig withVocab(LlamaConfig c, int vocab) {
+    static LlamaConfig withVocab(LlamaConfig c, int vocab) {
         return new LlamaConfig(vocab, c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(),
                 c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.maxPositionEmbeddings(), c.tieWordEmbeddings(), c.hiddenAct(), c.attentionBias(),
                 c.bosTokenId(), c.eosTokenId(), c.padTokenId(), c.ropeScaling(), c.modelType());
     }
 
-    private static JsonNode readJson(Path file) {
+    static JsonNode readJson(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointException(file, "config file not found");
         }

@@ -23,9 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A checkpoint split over several safetensors files, described by an index such as
+ * A checkpoint split over several files, described by an index such as
  * {@code model.safetensors.index.json}:
  * {@code {"metadata": {...}, "weight_map": {"tensor name": "model-00001-of-00002.safetensors"}}}.
+ * The shards may be safetensors files or PyTorch {@code .bin} files (with
+ * {@value TorchCheckpointFile#INDEX_FILE_NAME}); each is opened by {@link TensorSources#openFile(Path)}.
  *
  * <p>Every shard named by the index must exist when the checkpoint is opened; a shard is mapped
  * and its header parsed only when one of its tensors is first used. Instances are safe for
@@ -45,7 +47,7 @@ public final class ShardedSafeTensors implements TensorSource {
     private final Path indexFile;
     private final Map<String, Path> weightMap;
     private final Map<String, String> metadata;
-    private final Map<Path, SafeTensorsFile> openShards = new LinkedHashMap<>();
+    private final Map<Path, TensorSource> openShards = new LinkedHashMap<>();
     private boolean closed;
 
     private ShardedSafeTensors(Path indexFile, Map<String, Path> weightMap, Map<String, String> metadata) {
@@ -187,7 +189,7 @@ public final class ShardedSafeTensors implements TensorSource {
     @Override
     public synchronized void close() {
         closed = true;
-        for (SafeTensorsFile shard : openShards.values()) {
+        for (TensorSource shard : openShards.values()) {
             shard.close();
         }
         openShards.clear();
@@ -207,16 +209,16 @@ public final class ShardedSafeTensors implements TensorSource {
     }
 
     /** Opens the tensor's shard on first use and checks that the shard really holds the tensor. */
-    private SafeTensorsFile shardFor(String name) {
+    private TensorSource shardFor(String name) {
         Path path = shardPath(name);
-        SafeTensorsFile shard;
+        TensorSource shard;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException(indexFile + ": already closed");
             }
             shard = openShards.get(path);
             if (shard == null) {
-                shard = SafeTensorsFile.open(path);
+                shard = TensorSources.openFile(path);
                 openShards.put(path, shard);
             }
         }

@@ -527,7 +527,7 @@ class LlavaCheckpointTest {
         Path dir = tmp.resolve("llava");
         saved(dir, 7);
         Files.delete(dir.resolve("model.safetensors"));
-        assertCheckpointError(dir, null, () -> LlavaCheckpoint.load(dir), "contains neither model.safetensors nor model.safetensors.index.json");
+        assertCheckpointError(dir, null, () -> LlavaCheckpoint.load(dir), "contains none of model.safetensors, model.safetensors.index.json, pytorch_model.bin");
     }
 
     @Test

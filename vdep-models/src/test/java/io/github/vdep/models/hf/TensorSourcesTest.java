@@ -47,7 +47,7 @@ class TensorSourcesTest {
     void clearErrorWhenNeitherExists() throws IOException {
         Path empty = Files.createDirectory(tmp.resolve("empty-checkpoint"));
         assertCheckpointError(empty, null, () -> TensorSources.openDirectory(empty),
-                "neither model.safetensors nor model.safetensors.index.json");
+                "none of model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json");
         Path missing = tmp.resolve("missing-dir");
         assertCheckpointError(missing, null, () -> TensorSources.openDirectory(missing), "is not a directory");
     }

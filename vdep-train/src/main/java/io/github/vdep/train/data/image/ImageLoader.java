@@ -15,7 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decodes image files with JDK ImageIO (PNG, JPEG, GIF, BMP, WBMP, TIFF), turning every failure
+ * Decodes image files with JDK ImageIO (PNG, JPEG, GIF, BMP, WBMP, TIFF; WebP through the
+ * TwelveMonkeys plugin, lossy WebP converted by {@link WebPLossy}; CMYK JPEG through
+ * {@link CmykJpeg}), turning every failure
  * into an {@link ImageDecodeException} that names the file instead of ImageIO's {@code null}
  * result or a bare {@code IIOException}.
  */
@@ -62,7 +64,15 @@ public final class ImageLoader {
             try {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                BufferedImage image = reader.read(0);
+                CmykJpeg.Header jpeg = reader.getFormatName().equalsIgnoreCase("jpeg") ? CmykJpeg.header(file) : null;
+                BufferedImage image = jpeg != null && jpeg.components() == 4 ? CmykJpeg.read(reader, file, jpeg) : null;
+                long vp8 = reader.getFormatName().equalsIgnoreCase("webp") ? WebPLossy.vp8Payload(file) : -1;
+                if (image == null && vp8 >= 0) {
+                    image = WebPLossy.read(file, vp8, reader.getWidth(0), reader.getHeight(0));
+                }
+                if (image == null) {
+                    image = reader.read(0);
+                }
                 if (image == null) {
                     throw new ImageDecodeException(file, "the " + reader.getFormatName() + " reader returned no image");
                 }

@@ -142,6 +142,7 @@ public final class RgbImage {
         if (!grey && !rgb) {
             return false;
         }
+        boolean clipGrey16 = grey && shift == 8 && !cm.hasAlpha();
         int w = image.getWidth();
         int bands = raster.getNumBands();
         int[] samples = new int[w * bands];
@@ -150,7 +151,9 @@ public final class RgbImage {
             int o = y * w * 3;
             for (int x = 0, s = 0; x < w; x++, s += bands, o += 3) {
                 if (grey) {
-                    byte v = (byte) (samples[s] >>> shift);
+                    // Pillow opens 16-bit greyscale (no alpha) as mode I, and I -> RGB clips to 255
+                    // instead of scaling; with alpha (LA;16B) and for RGB it keeps the high byte.
+                    byte v = (byte) (clipGrey16 ? Math.min(samples[s], 255) : samples[s] >>> shift);
                     out[o] = v;
                     out[o + 1] = v;
                     out[o + 2] = v;

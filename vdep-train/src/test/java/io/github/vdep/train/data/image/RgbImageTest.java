@@ -23,10 +23,13 @@ class RgbImageTest {
     }
 
     @Test
-    void sixteenBitGreyKeepsHighByte() {
-        BufferedImage g = new BufferedImage(1, 1, BufferedImage.TYPE_USHORT_GRAY);
+    void sixteenBitGreyClipsLikePillow() {
+        // Pillow opens 16-bit greyscale as mode I and I -> RGB clips (ImageModesTest checks real files)
+        BufferedImage g = new BufferedImage(2, 1, BufferedImage.TYPE_USHORT_GRAY);
         g.getRaster().setSample(0, 0, 0, 0xAB12);
-        assertEquals(0xAB, RgbImage.fromBufferedImage(g).get(0, 0, 1));
+        g.getRaster().setSample(1, 0, 0, 0x0012);
+        assertEquals(255, RgbImage.fromBufferedImage(g).get(0, 0, 1));
+        assertEquals(0x12, RgbImage.fromBufferedImage(g).get(1, 0, 1));
     }
 
     @Test
