@@ -39,6 +39,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code vdep train}: VDEP (or plain LLaVA) pretraining / fine-tuning on LLaVA-format data. */
@@ -134,9 +135,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--prefetch", defaultValue = "4", description = "batches decoded ahead in the background (default ${DEFAULT-VALUE})")
     int prefetch;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        device.device(); // before anything loads
         checkModelOptions();
         LlavaCheckpoint.Loaded loaded = loadModel();
         if (pretrainAdapter != null) {
@@ -280,6 +285,6 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps, monitorImageLoss);
+                resume, maxBadSteps, monitorImageLoss, device.device());
     }
 }
