@@ -87,7 +87,7 @@ final class BenchmarkEval {
             results.add(BenchmarkEvaluation.run(todo.get(0), dirs.get(0), out, modelId, read, false));
         } else {
             ConversationTemplate tpl = Templates.byName(o.template);
-            try (InferenceSession session = InferenceSession.open(o.model, o.tokenizer, GenerateCommand.aspect(o.imageAspect))) {
+            try (InferenceSession session = InferenceSession.open(o.model, o.tokenizer, GenerateCommand.aspect(o.imageAspect), o.device.device())) {
                 BenchmarkRunner runner = new BenchmarkRunner(session.model(), session.tokenizer(), tpl, session.images(), o.maxNewTokens, o.batchSize);
                 for (int i = 0; i < todo.size(); i++) {
                     Benchmark b = todo.get(i);
