@@ -4,7 +4,7 @@
 # this script (the distribution ships them there). Called by Maven (vdep-core's pom) before
 # packaging, and runnable on its own on a GPU machine:
 #
-#   vdep-core/src/main/cuda/build.sh OUT_DIR [JAVA_HOME]
+#   vdep-core/src/main/cuda/build.sh OUT_DIR [JAVA_HOME [JNI_HEADERS]]
 #
 # then run vdep with VDEP_CUDA_LIB=OUT_DIR (or -Dvdep.cuda.lib=OUT_DIR).
 #
@@ -19,6 +19,9 @@
 set -euo pipefail
 out="$1"
 jdk="${2:-}"
+# javac -h output (Maven passes it): each source then includes the generated declarations, so a
+# JNI function whose C signature differs from its Java declaration does not compile
+headers="${3:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 lib="$out/libvdepcuda.so"
 
@@ -49,8 +52,19 @@ jni_md="$jni/linux"
 [[ -f "$jni_md/jni_md.h" ]] || jni_md="$jni"
 
 sources=("$here"/*.cu)
+use_headers=0
+if [[ -n "$headers" && -f "$headers/io_github_vdep_core_cuda_CudaKernels.h" && -f "$headers/io_github_vdep_core_cuda_CudaRuntime.h" ]]; then
+  use_headers=1
+fi
+# up to date: the library is newer than the sources and this script, and was built against the
+# same JNI declarations (compared by content: javac rewrites the headers on every compile)
+stamp="$out/.libvdepcuda.jni"
+declarations=""
+if [[ "$use_headers" == 1 ]]; then
+  declarations="$(cat "$headers"/io_github_vdep_core_cuda_Cuda{Kernels,Runtime}.h | cksum)"
+fi
 up_to_date=1
-if [[ -f "$lib" ]]; then
+if [[ -f "$lib" && "$(cat "$stamp" 2>/dev/null || true)" == "$declarations" ]]; then
   for f in "${sources[@]}" "$here"/*.cuh "$0"; do
     if [[ "$f" -nt "$lib" ]]; then up_to_date=0; break; fi
   done
@@ -76,6 +90,9 @@ mkdir -p "$out"
 obj="$(mktemp -d)"
 trap 'rm -rf "$obj"' EXIT
 flags=(-std=c++17 -O3 "${gencode[@]}" -Xcompiler -fPIC -Xcompiler -Wall,-Wextra "${werror[@]}" -I"$jni" -I"$jni_md")
+if [[ "$use_headers" == 1 ]]; then
+  flags+=(-I"$headers" -include io_github_vdep_core_cuda_CudaKernels.h -include io_github_vdep_core_cuda_CudaRuntime.h)
+fi
 start=$(date +%s)
 # one compiler per source file, in parallel
 pids=()
@@ -92,5 +109,15 @@ fi
 # static CUDA runtime: at run time the library needs only the driver (libcuda.so.1), and cuBLAS,
 # which it loads itself
 "$nvcc_bin" -shared -cudart static "${gencode[@]}" -o "$lib.tmp" "$obj"/*.o -ldl
+# every native method declared in Java must be defined (a missing one would only fail when called)
+if [[ "$use_headers" == 1 ]] && command -v nm >/dev/null 2>&1; then
+  missing="$(comm -23 <(grep -ho 'Java_io_github_vdep_core_cuda_[A-Za-z_0-9]*' "$headers"/io_github_vdep_core_cuda_Cuda{Kernels,Runtime}.h | sort -u) \
+                      <(nm -D --defined-only "$lib.tmp" | awk '{print $3}' | sort -u))"
+  if [[ -n "$missing" ]]; then
+    echo "[vdep cuda] native methods without a definition: $(echo $missing)" >&2
+    exit 1
+  fi
+fi
 mv "$lib.tmp" "$lib"
+printf '%s' "$declarations" > "$stamp"
 echo "[vdep cuda] built $lib with $("$nvcc_bin" --version | tail -1 | sed 's/^Build //') for sm ${archs} in $(( $(date +%s) - start )) s"
