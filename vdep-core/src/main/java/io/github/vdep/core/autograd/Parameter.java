@@ -1,5 +1,8 @@
 package io.github.vdep.core.autograd;
 
+import io.github.vdep.core.backend.Backends;
+import io.github.vdep.core.device.Device;
+import io.github.vdep.core.device.DeviceStorage;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -33,6 +36,7 @@ public final class Parameter extends Tensor {
             zeroGrad();
             Buffers.release(spare);
             spare = null;
+            releaseDeviceGrad();
         }
     }
 
@@ -43,6 +47,7 @@ public final class Parameter extends Tensor {
      */
     @Override
     public void zeroGrad() {
+        releaseDeviceGrad();
         if (grad != null && Tensor.isWholeContiguous(grad) && !grad.wasClosed()) {
             if (spare != null && spare != grad) {
                 Buffers.release(spare);
@@ -57,13 +62,48 @@ public final class Parameter extends Tensor {
         return trainable;
     }
 
-    /** Copies {@code newValue} into this parameter (same shape required; dtype converted). */
+    /** A device gradient is the parameter's own: dropping it returns the memory to the allocator. */
+    private void releaseDeviceGrad() {
+        if (deviceGrad != null) {
+            deviceGrad.release();
+            deviceGrad = null;
+        }
+    }
+
+    /**
+     * Copies {@code newValue} into this parameter (same shape required; dtype converted). On a
+     * device the host array is uploaded and converted there (checkpoints load straight to the
+     * parameter's device).
+     */
     public void load(INDArray newValue) {
-        if (!Arrays.equals(newValue.shape(), value().shape())) {
-            throw new IllegalArgumentException("parameter '" + name + "' has shape " + Arrays.toString(value().shape())
+        if (!Arrays.equals(newValue.shape(), shape())) {
+            throw new IllegalArgumentException("parameter '" + name + "' has shape " + Arrays.toString(shape())
                     + " but the new value has shape " + Arrays.toString(newValue.shape()));
         }
+        if (!onCpu()) {
+            Device device = device();
+            replaceData(null, Backends.device(device).upload(newValue, dataType()));
+            return;
+        }
         value().assign(newValue.dataType() == value().dataType() ? newValue : newValue.castTo(value().dataType()));
+    }
+
+    /**
+     * Moves this parameter's data to {@code device} in place (the module keeps the same
+     * parameter object, as PyTorch's {@code module.to} does): an explicit copy, after which the old
+     * memory is released. Gradients are dropped. Nothing happens if it is there already.
+     */
+    public void moveTo(Device device) {
+        if (device.equals(device())) {
+            return;
+        }
+        Tensor moved = to(device);
+        if (moved.onCpu()) {
+            replaceData(moved.value(), null);
+        } else {
+            DeviceStorage s = moved.storage();
+            replaceData(null, s);
+        }
     }
 
     @Override

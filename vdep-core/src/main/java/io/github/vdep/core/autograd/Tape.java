@@ -1,5 +1,7 @@
 package io.github.vdep.core.autograd;
 
+import io.github.vdep.core.backend.Backends;
+import io.github.vdep.core.device.DeviceStorage;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,11 +37,13 @@ public final class Tape implements AutoCloseable {
     private final Tape previous;
     private final boolean releaseValues;
     private final List<Tensor> outputs = new ArrayList<>();
-    private final List<Backward> backwards = new ArrayList<>();
+    /** {@link Backward}s for CPU outputs, {@link DeviceBackward}s for device outputs. */
+    private final List<Object> backwards = new ArrayList<>();
     /** Whether each output's value is an array the primitive allocated (safe to free). */
     private final List<Boolean> owned = new ArrayList<>();
     private boolean closed;
     private INDArray propagating;
+    private DeviceStorage propagatingOnDevice;
     private boolean adopted;
 
     private Tape(Tape previous, boolean releaseValues) {
@@ -122,6 +126,31 @@ public final class Tape implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The entry point for primitives computed on a device: wraps {@code value}, device memory the
+     * primitive allocated and hands over, as the output and, when a tape is recording and any
+     * input requires a gradient, records {@code backward}. A tape recording with
+     * {@code releaseValues} releases the value once the backward pass is past it; an unrecorded
+     * output is tracked by an enclosing {@link ValueScope}.
+     */
+    public static Tensor op(DeviceStorage value, DeviceBackward backward, Tensor... inputs) {
+        Tape tape = ACTIVE.get();
+        if (tape == null || !anyRequiresGrad(inputs)) {
+            return constantOwned(value);
+        }
+        Tensor out = Tensor.recorded(value);
+        tape.outputs.add(out);
+        tape.backwards.add(backward);
+        tape.owned.add(true);
+        return out;
+    }
+
+    /** A device primitive's output that needs no gradient: a constant an enclosing {@link ValueScope} may release. */
+    public static Tensor constantOwned(DeviceStorage value) {
+        ValueScope.track(value);
+        return Tensor.constant(value);
+    }
+
     /** Whether backward work is needed for an op over these inputs right now. */
     public static boolean needsGrad(Tensor... inputs) {
         return ACTIVE.get() != null && anyRequiresGrad(inputs);
@@ -143,8 +172,16 @@ public final class Tape implements AutoCloseable {
 
     /** Back-propagates from a scalar loss (seed gradient 1). */
     public void backward(Tensor loss) {
-        if (loss.value().length() != 1) {
+        long n = 1;
+        for (long d : loss.shape()) {
+            n *= d;
+        }
+        if (n != 1) {
             throw new IllegalArgumentException("backward(loss) needs a scalar; got " + loss);
+        }
+        if (!loss.onCpu()) {
+            backwardFrom(loss, null, Backends.device(loss.device()).full(loss.shape(), loss.dataType(), 1.0));
+            return;
         }
         backward(loss, loss.value().ulike().assign(1.0));
     }
@@ -154,33 +191,68 @@ public final class Tape implements AutoCloseable {
      * released as soon as they have been propagated, so only leaf (parameter) gradients remain.
      */
     public void backward(Tensor output, INDArray seed) {
+        if (!output.onCpu()) {
+            // an explicit host seed for a device output: uploaded once
+            backwardFrom(output, null, Backends.device(output.device()).upload(seed, output.dataType()));
+            return;
+        }
+        backwardFrom(output, seed, null);
+    }
+
+    /** The backward pass from a seed on the host ({@code seed}) or on the output's device ({@code deviceSeed}, owned). */
+    private void backwardFrom(Tensor output, INDArray seed, DeviceStorage deviceSeed) {
         if (!output.requiresGrad()) {
+            if (deviceSeed != null) {
+                deviceSeed.release();
+            }
             throw new IllegalArgumentException("the output does not depend on anything that requires a gradient");
         }
-        output.accumulateGrad(seed);
+        if (deviceSeed != null) {
+            output.accumulateGradOwned(deviceSeed);
+        } else {
+            output.accumulateGrad(seed);
+        }
         Tape outer = PROPAGATING.get();
         PROPAGATING.set(this);
         try {
             for (int i = backwards.size() - 1; i >= 0; i--) {
                 Tensor out = outputs.get(i);
-                INDArray g = out.grad();
-                if (g != null) {
-                    propagating = g;
-                    adopted = false;
-                    backwards.get(i).apply(g);
-                    out.zeroGrad();
-                    if (!adopted) {
-                        Buffers.release(g);
+                if (out.onCpu()) {
+                    INDArray g = out.grad;
+                    if (g != null) {
+                        propagating = g;
+                        adopted = false;
+                        ((Backward) backwards.get(i)).apply(g);
+                        out.zeroGrad();
+                        if (!adopted) {
+                            Buffers.release(g);
+                        }
+                        propagating = null;
                     }
-                    propagating = null;
-                }
-                // every consumer of this value has run its backward: only the caller could still want it
-                if (releaseValues && owned.get(i) && out != output) {
-                    Buffers.release(out.value());
+                    // every consumer of this value has run its backward: only the caller could still want it
+                    if (releaseValues && owned.get(i) && out != output) {
+                        Buffers.release(out.value());
+                    }
+                } else {
+                    DeviceStorage g = out.deviceGrad;
+                    if (g != null) {
+                        propagatingOnDevice = g;
+                        adopted = false;
+                        ((DeviceBackward) backwards.get(i)).apply(g);
+                        out.zeroGrad();
+                        if (!adopted) {
+                            g.release();
+                        }
+                        propagatingOnDevice = null;
+                    }
+                    if (releaseValues && out != output) {
+                        out.storage().release();
+                    }
                 }
             }
         } finally {
             propagating = null;
+            propagatingOnDevice = null;
             if (outer != null) {
                 PROPAGATING.set(outer);
             } else {
@@ -208,6 +280,22 @@ public final class Tape implements AutoCloseable {
         }
         tape.adopted = true;
         return true;
+    }
+
+    /** As {@link #adopt(INDArray)} for the device gradient the running backward closure was given (the same storage object). */
+    static boolean adopt(DeviceStorage g) {
+        Tape tape = PROPAGATING.get();
+        if (tape == null || tape.propagatingOnDevice != g || tape.adopted) {
+            return false;
+        }
+        tape.adopted = true;
+        return true;
+    }
+
+    /** Whether {@code g} is the device gradient being propagated (so must not be released or owned twice). */
+    static boolean isPropagating(DeviceStorage g) {
+        Tape tape = PROPAGATING.get();
+        return tape != null && tape.propagatingOnDevice == g;
     }
 
     /** Whether {@code g} shares memory with the gradient being propagated (so must not be freed or owned twice). */

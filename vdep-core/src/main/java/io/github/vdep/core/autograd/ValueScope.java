@@ -1,5 +1,6 @@
 package io.github.vdep.core.autograd;
 
+import io.github.vdep.core.device.DeviceStorage;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,6 +25,8 @@ public final class ValueScope implements AutoCloseable {
     private final ValueScope parent;
     private final List<INDArray> tracked = new ArrayList<>();
     private final List<INDArray> kept = new ArrayList<>();
+    private final List<DeviceStorage> trackedOnDevice = new ArrayList<>();
+    private final List<DeviceStorage> keptOnDevice = new ArrayList<>();
     private boolean closed;
 
     private ValueScope(ValueScope parent) {
@@ -39,8 +42,10 @@ public final class ValueScope implements AutoCloseable {
 
     /** Marks a result to survive the scope; returns it. */
     public Tensor keep(Tensor t) {
-        if (t != null) {
+        if (t != null && t.onCpu()) {
             kept.add(t.value());
+        } else if (t != null) {
+            keptOnDevice.add(t.storage());
         }
         return t;
     }
@@ -50,6 +55,14 @@ public final class ValueScope implements AutoCloseable {
         ValueScope scope = ACTIVE.get();
         if (scope != null) {
             scope.tracked.add(value);
+        }
+    }
+
+    /** Called for the owned device value of a primitive that was not recorded. */
+    static void track(DeviceStorage value) {
+        ValueScope scope = ACTIVE.get();
+        if (scope != null) {
+            scope.trackedOnDevice.add(value);
         }
     }
 
@@ -82,5 +95,21 @@ public final class ValueScope implements AutoCloseable {
         }
         tracked.clear();
         kept.clear();
+        for (DeviceStorage a : trackedOnDevice) {
+            boolean keep = false;
+            for (DeviceStorage k : keptOnDevice) {
+                if (a.sharesMemoryWith(k)) {
+                    keep = true;
+                    break;
+                }
+            }
+            if (!keep) {
+                a.release();
+            } else if (parent != null) {
+                parent.trackedOnDevice.add(a);
+            }
+        }
+        trackedOnDevice.clear();
+        keptOnDevice.clear();
     }
 }

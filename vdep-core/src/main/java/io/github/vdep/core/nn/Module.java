@@ -1,6 +1,7 @@
 package io.github.vdep.core.nn;
 
 import io.github.vdep.core.autograd.Parameter;
+import io.github.vdep.core.device.Device;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -65,6 +66,39 @@ public abstract class Module {
         }
     }
 
+    /**
+     * Moves every parameter to {@code device} in place (an explicit copy; gradients are dropped)
+     * and returns this module, as PyTorch's {@code module.to(device)}. Optimizers should be made
+     * after the move.
+     */
+    public <M extends Module> M to(Device device) {
+        for (Parameter p : parameters()) {
+            p.moveTo(device);
+        }
+        @SuppressWarnings("unchecked")
+        M self = (M) this;
+        return self;
+    }
+
+    /**
+     * The device of this module's parameters ({@link Device#CPU} for a module without any).
+     *
+     * @throws IllegalStateException if they are spread over several devices
+     */
+    public Device device() {
+        Device d = null;
+        for (Parameter p : parameters()) {
+            Device pd = p.device();
+            if (d == null) {
+                d = pd;
+            } else if (!d.equals(pd)) {
+                throw new IllegalStateException(getClass().getSimpleName() + " has parameters on " + d + " and on " + pd
+                        + "; move it with .to(device)");
+            }
+        }
+        return d == null ? Device.CPU : d;
+    }
+
     /** Drops all gradients. */
     public void zeroGrad() {
         for (Parameter p : parameters()) {
@@ -76,7 +110,7 @@ public abstract class Module {
     public long parameterCount() {
         long n = 0;
         for (Parameter p : parameters()) {
-            n += p.value().length();
+            n += length(p.shape());
         }
         return n;
     }
@@ -86,8 +120,16 @@ public abstract class Module {
         long n = 0;
         for (Parameter p : parameters()) {
             if (p.trainable()) {
-                n += p.value().length();
+                n += length(p.shape());
             }
+        }
+        return n;
+    }
+
+    private static long length(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
         }
         return n;
     }

@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class NativeKernels {
     private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
     private static final String RESOURCE = "/native/linux-x86_64/libvdepkernels.so";
+    /** Why the library is not used (set by {@link #load}); null when it loaded. */
+    private static String unavailableReason;
     private static final boolean AVAILABLE = load();
     private static volatile boolean enabled = AVAILABLE;
 
@@ -40,6 +42,17 @@ public final class NativeKernels {
     /** Whether the library loaded and may be used on this machine. */
     public static boolean available() {
         return AVAILABLE;
+    }
+
+    /**
+     * One line for {@code vdep info}: {@code loaded}, {@code loaded, turned off}, or
+     * {@code not loaded: <why>}.
+     */
+    public static String status() {
+        if (AVAILABLE) {
+            return enabled ? "loaded" : "loaded, turned off";
+        }
+        return "not loaded: " + unavailableReason;
     }
 
     /** Whether the kernels are in use. */
@@ -66,22 +79,26 @@ public final class NativeKernels {
         String off = System.getProperty("vdep.native", System.getenv("VDEP_NATIVE_KERNELS"));
         if (off != null && (off.equals("0") || off.equalsIgnoreCase("false"))) {
             LOG.info("native kernels turned off; using ND4J's");
+            unavailableReason = "turned off by " + (System.getProperty("vdep.native") != null ? "-Dvdep.native=" : "VDEP_NATIVE_KERNELS=") + off;
             return false;
         }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             LOG.debug("no native kernels for {} {}; using ND4J's", os, arch);
+            unavailableReason = "built for Linux x86-64 only, this is " + os + " " + arch;
             return false;
         }
         String backend = Nd4j.getBackend().getClass().getName();
         if (!backend.contains(".cpu.")) {
             LOG.debug("ND4J backend {} is not the CPU one; native kernels not used", backend);
+            unavailableReason = "ND4J backend " + backend + " is not the CPU one";
             return false;
         }
         try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 LOG.warn("native kernels were not built (no g++ at build time?); using ND4J's slower kernels");
+                unavailableReason = "not built (no g++ at build time?)";
                 return false;
             }
             Path file = Files.createTempFile("libvdepkernels", ".so");
@@ -90,12 +107,14 @@ public final class NativeKernels {
             System.load(file.toAbsolutePath().toString());
             if (!cpuSupported()) {
                 LOG.info("CPU lacks AVX2/FMA; native kernels not used");
+                unavailableReason = "the CPU lacks AVX2/FMA";
                 return false;
             }
             LOG.debug("native kernels loaded");
             return true;
         } catch (IOException | UnsatisfiedLinkError e) {
             LOG.warn("native kernels failed to load ({}); using ND4J's", e.toString());
+            unavailableReason = "failed to load: " + e;
             return false;
         }
     }

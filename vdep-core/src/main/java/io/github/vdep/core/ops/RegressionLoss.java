@@ -40,8 +40,16 @@ public enum RegressionLoss {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** The loss of {@code pred} against {@code target} (same shape), as a scalar tensor of shape [1]. */
+    /**
+     * The loss of {@code pred} against {@code target} (same shape), as a scalar tensor of shape [1],
+     * computed by the backend of their device.
+     */
     public Tensor apply(Tensor pred, Tensor target) {
+        return io.github.vdep.core.backend.Backends.of(optionName() + " loss", pred, target).regressionLoss(this, pred, target);
+    }
+
+    /** The CPU implementation of {@link #apply}. */
+    Tensor compute(Tensor pred, Tensor target) {
         if (!Arrays.equals(pred.shape(), target.shape())) {
             throw new IllegalArgumentException(optionName() + " loss: prediction " + Arrays.toString(pred.shape())
                     + " and target " + Arrays.toString(target.shape()) + " differ");

@@ -28,20 +28,9 @@ public final class ClipAttention extends Module {
     /** x [B, T, D] to [B, T, D]. */
     public Tensor forward(Tensor x) {
         long b = x.size(0), t = x.size(1);
-        if (F.nativeKernels()) {
-            // the projections' [B, T, heads, d] layout as it is: no head transposes either way
-            Tensor a = F.attentionTokenMajor(F.reshape(q.forward(x), b, t, heads, headDim), F.reshape(k.forward(x), b, t, heads, headDim),
-                    F.reshape(v.forward(x), b, t, heads, headDim), false, null, Math.pow(headDim, -0.5), null);
-            return out.forward(F.reshape(a, b, t, (long) heads * headDim));
-        }
-        Tensor qh = splitHeads(q.forward(x), b, t);
-        Tensor kh = splitHeads(k.forward(x), b, t);
-        Tensor vh = splitHeads(v.forward(x), b, t);
-        Tensor a = F.attention(qh, kh, vh, false, null, Math.pow(headDim, -0.5));
-        return out.forward(F.reshape(F.permute(a, 0, 2, 1, 3), b, t, (long) heads * headDim));
-    }
-
-    private Tensor splitHeads(Tensor x, long b, long t) {
-        return F.permute(F.reshape(x, b, t, heads, headDim), 0, 2, 1, 3);
+        // the projections' [B, T, heads, d] layout as it is: no head transposes
+        Tensor a = F.attentionTokenMajor(F.reshape(q.forward(x), b, t, heads, headDim), F.reshape(k.forward(x), b, t, heads, headDim),
+                F.reshape(v.forward(x), b, t, heads, headDim), false, null, Math.pow(headDim, -0.5), null);
+        return out.forward(F.reshape(a, b, t, (long) heads * headDim));
     }
 }

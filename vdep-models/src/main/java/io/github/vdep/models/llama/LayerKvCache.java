@@ -1,26 +1,28 @@
 package io.github.vdep.models.llama;
 
 import io.github.vdep.core.autograd.Tensor;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import io.github.vdep.core.ops.F;
 
-/** One layer's cached keys and values [B, kvHeads, S, headDim] for incremental decoding (inference only). */
+/**
+ * One layer's cached keys and values for incremental decoding (inference only), token-major
+ * [B, S, kvHeads, headDim] as the projections produce them, on the model's device.
+ */
 public final class LayerKvCache {
-    private INDArray keys;
-    private INDArray values;
+    private Tensor keys;
+    private Tensor values;
 
     Tensor appendKeys(Tensor k) {
-        keys = keys == null ? k.value() : Nd4j.concat(2, keys, k.value());
-        return Tensor.constant(keys);
+        keys = keys == null ? F.detach(k) : F.concat(1, keys, F.detach(k));
+        return keys;
     }
 
     Tensor appendValues(Tensor v) {
-        values = values == null ? v.value() : Nd4j.concat(2, values, v.value());
-        return Tensor.constant(values);
+        values = values == null ? F.detach(v) : F.concat(1, values, F.detach(v));
+        return values;
     }
 
     /** Cached positions. */
     public long length() {
-        return keys == null ? 0 : keys.size(2);
+        return keys == null ? 0 : keys.size(1);
     }
 }

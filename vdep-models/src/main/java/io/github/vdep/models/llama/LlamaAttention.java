@@ -38,26 +38,15 @@ public final class LlamaAttention extends Module {
      */
     public Tensor forward(Tensor x, RopeTables rope, INDArray keyMask, LayerKvCache cache, Consumer<INDArray> probs) {
         long b = x.size(0), t = x.size(1);
-        if (cache == null && F.nativeKernels()) {
-            // the projections' [B, T, heads, d] layout as it is: no head transposes either way
-            Tensor qt = F.ropeTokenMajor(F.reshape(q.forward(x), b, t, heads, headDim), rope);
-            Tensor kt = F.ropeTokenMajor(F.reshape(k.forward(x), b, t, kvHeads, headDim), rope);
-            Tensor vt = F.reshape(v.forward(x), b, t, kvHeads, headDim);
-            Tensor a = F.attentionTokenMajor(qt, kt, vt, true, keyMask, Math.pow(headDim, -0.5), probs);
-            return o.forward(F.reshape(a, b, t, (long) heads * headDim));
-        }
-        Tensor qh = F.rope(split(q.forward(x), b, t, heads), rope);
-        Tensor kh = F.rope(split(k.forward(x), b, t, kvHeads), rope);
-        Tensor vh = split(v.forward(x), b, t, kvHeads);
+        // the projections' [B, T, heads, d] layout as it is: no head transposes
+        Tensor qt = F.ropeTokenMajor(F.reshape(q.forward(x), b, t, heads, headDim), rope);
+        Tensor kt = F.ropeTokenMajor(F.reshape(k.forward(x), b, t, kvHeads, headDim), rope);
+        Tensor vt = F.reshape(v.forward(x), b, t, kvHeads, headDim);
         if (cache != null) {
-            kh = cache.appendKeys(kh);
-            vh = cache.appendValues(vh);
+            kt = cache.appendKeys(kt);
+            vt = cache.appendValues(vt);
         }
-        Tensor a = F.attention(qh, kh, vh, true, keyMask, Math.pow(headDim, -0.5), probs);
-        return o.forward(F.reshape(F.permute(a, 0, 2, 1, 3), b, t, (long) heads * headDim));
-    }
-
-    private Tensor split(Tensor x, long b, long t, int n) {
-        return F.permute(F.reshape(x, b, t, n, headDim), 0, 2, 1, 3);
+        Tensor a = F.attentionTokenMajor(qt, kt, vt, true, keyMask, Math.pow(headDim, -0.5), probs);
+        return o.forward(F.reshape(a, b, t, (long) heads * headDim));
     }
 }

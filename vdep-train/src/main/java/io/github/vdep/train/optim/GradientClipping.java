@@ -2,7 +2,7 @@ package io.github.vdep.train.optim;
 
 import io.github.vdep.core.autograd.Parameter;
 import java.util.Collection;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import io.github.vdep.core.backend.Backends;
 
 /** Global-norm gradient utilities ({@code torch.nn.utils.clip_grad_norm_} semantics). */
 public final class GradientClipping {
@@ -13,10 +13,8 @@ public final class GradientClipping {
     public static double globalNorm(Collection<Parameter> params) {
         double sum = 0;
         for (Parameter p : params) {
-            INDArray g = p.grad();
-            if (g != null) {
-                double n = g.norm2Number().doubleValue();
-                sum += n * n;
+            if (p.hasGrad()) {
+                sum += Backends.of("gradient norm", p).gradSquaredSum(p);
             }
         }
         return Math.sqrt(sum);
@@ -29,8 +27,8 @@ public final class GradientClipping {
             double scale = maxNorm / (norm + 1e-6);
             if (scale < 1) {
                 for (Parameter p : params) {
-                    if (p.grad() != null) {
-                        p.grad().muli(scale);
+                    if (p.hasGrad()) {
+                        Backends.of("gradient clipping", p).scaleGrad(p, scale);
                     }
                 }
             }

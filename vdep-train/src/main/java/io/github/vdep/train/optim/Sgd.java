@@ -1,6 +1,7 @@
 package io.github.vdep.train.optim;
 
 import io.github.vdep.core.autograd.Parameter;
+import io.github.vdep.core.backend.Backends;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,14 +19,9 @@ public final class Sgd implements Optimizer {
     @Override
     public void step(double lr) {
         for (Parameter p : params.values()) {
-            INDArray g = p.grad();
-            if (g == null) {
-                continue;
+            if (p.hasGrad()) {
+                Backends.of("sgd", p).sgd(p, lr, p.rank() >= 2 ? weightDecay : 0);
             }
-            if (weightDecay != 0 && p.rank() >= 2) {
-                p.value().muli(1.0 - lr * weightDecay);
-            }
-            p.value().subi(g.mul(lr));
         }
     }
 

@@ -1,4 +1,4 @@
-package io.github.vdep.train.optim;
+package io.github.vdep.core.ops;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
