@@ -20,6 +20,7 @@ public final class Backends {
     private static final Map<String, BackendProvider> PROVIDERS = new ConcurrentHashMap<>();
     private static final Map<Device, DeviceBackend> OPEN = new ConcurrentHashMap<>();
     private static volatile boolean discovered;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Backends.class);
 
     private Backends() {
     }
@@ -101,8 +102,7 @@ public final class Backends {
             if (open == null) {
                 BackendProvider p = provider(device.type());
                 if (p == null) {
-                    throw new DeviceUnavailableException(device, "no " + device.type() + " backend in this build (vdep's "
-                            + device.type() + " classes are not on the class path)");
+                    throw new DeviceUnavailableException(device, "vdep's " + device.type() + " backend is not in this build");
                 }
                 open = p.open(device);
                 OPEN.put(device, open);
@@ -147,8 +147,17 @@ public final class Backends {
                 return;
             }
             List<BackendProvider> found = new ArrayList<>();
-            for (BackendProvider p : ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
-                found.add(p);
+            var it = ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).iterator();
+            while (true) {
+                try {
+                    if (!it.hasNext()) {
+                        break;
+                    }
+                    found.add(it.next());
+                } catch (java.util.ServiceConfigurationError e) {
+                    // a provider that cannot even be created: its device type stays unavailable, with this reason
+                    LOG.warn("backend provider not loaded: {}", e.getMessage());
+                }
             }
             for (BackendProvider p : found) {
                 PROVIDERS.putIfAbsent(p.deviceType(), p);

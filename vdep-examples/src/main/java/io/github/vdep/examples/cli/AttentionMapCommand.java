@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -45,13 +46,17 @@ public final class AttentionMapCommand implements Callable<Integer> {
     @Option(names = "--alpha", defaultValue = "0.5", description = "heatmap opacity in [0, 1] (default ${DEFAULT-VALUE})")
     double alpha;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
+        device.device(); // checked before anything else
         ConversationTemplate tpl = Templates.byName(template);
         ImageAspect aspect = GenerateCommand.aspect(imageAspect);
         AttentionMapRenderer renderer = new AttentionMapRenderer(size, new AttentionHeatmapChart(size, alpha));
         PrintStream console = System.out;
-        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect)) {
+        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect, device.device())) {
             Prompt p = session.prompts(tpl).build(prompt, true);
             ImageInput input = ImageInput.load(session.images(), image);
             AttentionMaps maps = new AttentionMapExtractor(session.model()).extract(p, input.pixelValues());

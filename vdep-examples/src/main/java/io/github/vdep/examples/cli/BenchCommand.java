@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code vdep bench}: times training steps of a randomly initialised model on synthetic batches. */
@@ -36,13 +37,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result as one JSON object")
     boolean json;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
+        device.device(); // checked before anything else
         Stage s = Stage.parse(stage);
         if (s == Stage.FULL) {
             throw new IllegalArgumentException("--stage: pretrain or finetune");
         }
-        StepBenchmark.Options options = new StepBenchmark.Options(BenchPreset.named(preset), Objective.parse(mode), s, warmup, steps, seed, matmulSize);
+        StepBenchmark.Options options = new StepBenchmark.Options(BenchPreset.named(preset), Objective.parse(mode), s, warmup, steps, seed, matmulSize,
+                device.device());
         BenchResult r = StepBenchmark.run(options);
         PrintStream out = System.out;
         if (json) {

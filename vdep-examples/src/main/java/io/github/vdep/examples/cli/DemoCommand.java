@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -50,9 +51,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        io.github.vdep.core.device.Device dev = device.device(); // before anything is generated
         PrintStream console = System.out;
         int nSteps = steps != null ? steps : (quick ? 50 : 240);
         int nScenes = scenes != null ? scenes : (quick ? 160 : 480);
@@ -76,14 +81,14 @@ public final class DemoCommand implements Callable<Integer> {
             List<String> args = new ArrayList<>(List.of("train", "--model", init.toString(), "--data", data.train().toString(),
                     "--images", data.dir().toString(), "--template", "vicuna_v1", "--stage", "finetune", "--lr", Double.toString(lr),
                     "--warmup-ratio", "0.05", "--batch-size", Integer.toString(batchSize), "--steps", Integer.toString(nSteps),
-                    "--seed", Long.toString(seed), "--monitor-image-loss", "--out", runDir.toString()));
+                    "--seed", Long.toString(seed), "--monitor-image-loss", "--out", runDir.toString(), "--device", dev.toString()));
             args.addAll(run.getValue());
             int code = VdepCli.execute(args.toArray(String[]::new));
             if (code != 0) {
                 throw new IllegalStateException("the " + run.getKey() + " training run failed (exit code " + code + ")");
             }
             curves.put(run.getKey(), LossChart.read(runDir.resolve("metrics.jsonl")));
-            try (InferenceSession session = InferenceSession.open(runDir.resolve("final"), null, ImageAspect.PAD)) {
+            try (InferenceSession session = InferenceSession.open(runDir.resolve("final"), null, ImageAspect.PAD, dev)) {
                 Evaluator evaluator = new Evaluator(session.model(), session.tokenizer(), Templates.byName("vicuna_v1"), session.images(),
                         data.dir(), new EvalConfig(24, 0));
                 EvalReport qaReport = evaluator.evaluate(qa, progress(console, run.getKey() + " eval questions"));

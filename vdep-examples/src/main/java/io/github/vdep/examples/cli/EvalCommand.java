@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -47,8 +48,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", defaultValue = "128", description = "longest generated answer in tokens (default ${DEFAULT-VALUE})")
     int maxNewTokens;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
+        device.device(); // checked before anything else
         long started = System.nanoTime();
         ConversationTemplate tpl = Templates.byName(template);
         ImageAspect aspect = GenerateCommand.aspect(imageAspect);
@@ -61,7 +66,7 @@ public final class EvalCommand implements Callable<Integer> {
         Path outDir = out != null ? out : defaultOut(model, data);
         PrintStream console = System.out;
         EvalReport report;
-        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect)) {
+        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect, device.device())) {
             Evaluator evaluator = new Evaluator(session.model(), session.tokenizer(), tpl, session.images(), imageFolder, config);
             int total = limit > 0 ? Math.min(limit, records.size()) : records.size();
             ProgressBar bar = new ProgressBar(console, "eval", total);

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,12 +45,16 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
+        device.device(); // checked before anything else
         ConversationTemplate tpl = Templates.byName(template);
         ImageAspect aspect = aspect(imageAspect);
         settings(-1); // option errors before the model loads
-        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect)) {
+        try (InferenceSession session = InferenceSession.open(model, tokenizer, aspect, device.device())) {
             Prompt p = session.prompts(tpl).build(prompt, image != null);
             INDArray pixels = image == null ? null : ImageInput.load(session.images(), image).pixelValues();
             GenerationConfig config = settings(session.tokenizer().eosId());

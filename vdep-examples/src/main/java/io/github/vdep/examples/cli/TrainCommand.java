@@ -35,6 +35,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code vdep train}: VDEP (or plain LLaVA) pretraining / fine-tuning on LLaVA-format data. */
@@ -126,9 +127,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--prefetch", defaultValue = "4", description = "batches decoded ahead in the background (default ${DEFAULT-VALUE})")
     int prefetch;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        device.device(); // before anything loads
         LlavaCheckpoint.Loaded loaded = loadModel();
         LlavaModel llava = loaded.model();
         LlavaConfig config = loaded.config();
@@ -206,6 +211,6 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps, monitorImageLoss);
+                resume, maxBadSteps, monitorImageLoss, device.device());
     }
 }

@@ -100,6 +100,9 @@ class InferenceCommandsTest {
         String img = image.toString();
         String greedy = answer("generate", "--model", m, "--image", img, "--prompt", "what is in the image?", "--max-new-tokens", "5");
         assertFalse(greedy.contains("<s>") || greedy.contains("<image>"), greedy);
+        // --device cpu is the default, spelled out
+        assertEquals(greedy, answer("generate", "--model", m, "--image", img, "--prompt", "what is in the image?", "--max-new-tokens", "5",
+                "--device", "cpu"));
         assertEquals(greedy, answer("generate", "--model", m, "--image", img, "--prompt", "what is in the image?", "--max-new-tokens", "5"));
         // p -> 0 is greedy; a seeded sample is reproducible
         assertEquals(greedy, answer("generate", "--model", m, "--image", img, "--prompt", "what is in the image?", "--max-new-tokens", "5",

@@ -30,7 +30,7 @@ public final class ClipVisionEmbeddings extends Module {
     public Tensor forward(INDArray pixels) {
         long b = pixels.size(0);
         Tensor patches = patchEmbedding.forward(pixels);
-        Tensor cls = F.add(Tensor.constant(Nd4j.zeros(classEmbedding.dataType(), b, 1, config.hiddenSize())), classEmbedding);
+        Tensor cls = F.add(Tensor.constant(Nd4j.zeros(classEmbedding.dataType(), b, 1, config.hiddenSize())).to(classEmbedding.device()), classEmbedding);
         return F.add(F.concat(1, cls, patches), positionEmbedding.weight());
     }
 
@@ -55,7 +55,8 @@ public final class ClipVisionEmbeddings extends Module {
             INDArray patches = pixels.castTo(weight.dataType()).reshape('c', b, channels, grid, patch, grid, patch)
                     .permute(0, 2, 4, 1, 3, 5).dup('c').reshape('c', b, (long) grid * grid, (long) channels * patch * patch);
             Tensor w = F.reshape(weight, weight.size(0), (long) channels * patch * patch);
-            return F.linear(Tensor.constant(patches), w, null);
+            // the batch's one upload to the weights' device (none on the CPU)
+            return F.linear(Tensor.constant(patches).to(weight.device()), w, null);
         }
     }
 }

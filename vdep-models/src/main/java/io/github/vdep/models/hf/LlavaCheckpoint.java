@@ -110,7 +110,10 @@ public final class LlavaCheckpoint {
     public static void save(LlavaModel model, LlavaConfig config, Path dir) throws IOException {
         Files.createDirectories(dir);
         Map<String, INDArray> tensors = new TreeMap<>();
-        model.namedParameters().forEach((name, p) -> tensors.put(name, p.value().dataType() == DataType.FLOAT ? p.value() : p.value().castTo(DataType.FLOAT)));
+        model.namedParameters().forEach((name, p) -> {
+            INDArray host = p.to(io.github.vdep.core.device.Device.CPU).value(); // a copy only for device parameters
+            tensors.put(name, host.dataType() == DataType.FLOAT ? host : host.castTo(DataType.FLOAT));
+        });
         SafeTensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         Path tmp = dir.resolve("config.json.tmp");
         config.write(tmp);

@@ -1,5 +1,6 @@
 package io.github.vdep.train.bench;
 
+import io.github.vdep.core.device.Device;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
@@ -57,11 +58,18 @@ public final class StepBenchmark {
      * @param seed for the model and the batches
      * @param matmulSize n of the n x n gemm timed for the machine's matmul rate (0: skip)
      */
-    public record Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize) {
+    public record Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize,
+                          Device device) {
         public Options {
             if (warmupSteps < 0 || steps < 1) {
                 throw new IllegalArgumentException("need warmup >= 0 and steps >= 1");
             }
+            java.util.Objects.requireNonNull(device, "device");
+        }
+
+        /** On the CPU. */
+        public Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize) {
+            this(preset, objective, stage, warmupSteps, steps, seed, matmulSize, Device.CPU);
         }
 
         public static Options of(BenchPreset preset, Objective objective, Stage stage, int steps) {
@@ -87,7 +95,8 @@ public final class StepBenchmark {
     public StepBenchmark(Options options) {
         this.options = options;
         this.preset = options.preset();
-        this.model = LlavaModels.random(preset.llavaConfig(), DataType.FLOAT, options.seed());
+        io.github.vdep.core.backend.Backends.require(options.device());
+        this.model = LlavaModels.random(preset.llavaConfig(), DataType.FLOAT, options.seed()).to(options.device());
         TrainConfig defaults = TrainConfig.defaults(options.stage(), 1, java.nio.file.Path.of("."));
         this.trainable = TrainableSelector.apply(model, options.stage().patterns());
         this.optimizer = new AdamW(trainable, defaults.beta1(), defaults.beta2(), defaults.eps(), defaults.weightDecay());

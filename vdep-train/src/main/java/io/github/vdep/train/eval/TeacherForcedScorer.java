@@ -33,7 +33,7 @@ public final class TeacherForcedScorer {
      * @return the statistics over the supervised tokens
      */
     public TokenStats score(LlavaInputs inputs, INDArray labels) {
-        INDArray logits = Tape.noGrad(() -> model.forward(inputs).logits().value());
+        INDArray logits = Tape.noGrad(() -> model.forward(inputs).logits().to(io.github.vdep.core.device.Device.CPU).value());
         return score(logits, labels);
     }
 

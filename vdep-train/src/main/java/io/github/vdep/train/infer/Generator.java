@@ -2,6 +2,7 @@ package io.github.vdep.train.infer;
 
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.device.Device;
 import io.github.vdep.core.llava.CausalLanguageModel;
 import io.github.vdep.core.llava.DecodeOptions;
 import io.github.vdep.core.llava.LlavaInputs;
@@ -129,7 +130,7 @@ public final class Generator {
     static double[] lastLogits(CausalLanguageModel lm, Tensor hidden) {
         long t = hidden.size(1);
         Tensor last = F.slice(hidden, 1, t - 1, t);
-        INDArray logits = lm.logits(last).value();
+        INDArray logits = lm.logits(last).to(Device.CPU).value(); // sampling reads the last position on the host
         return logits.reshape(logits.length()).toDoubleVector();
     }
 

@@ -1,5 +1,7 @@
 package io.github.vdep.train.infer;
 
+import io.github.vdep.core.backend.Backends;
+import io.github.vdep.core.device.Device;
 import io.github.vdep.core.llava.LlavaModel;
 import io.github.vdep.models.hf.LlavaCheckpoint;
 import io.github.vdep.models.llava.LlavaConfig;
@@ -53,7 +55,18 @@ public final class InferenceSession implements AutoCloseable {
      *                                  not suit the model (the message names the file)
      */
     public static InferenceSession open(Path modelDir, Path tokenizerFile, ImageAspect aspect) {
+        return open(modelDir, tokenizerFile, aspect, Device.CPU);
+    }
+
+    /**
+     * As {@link #open(Path, Path, ImageAspect)}, with the model moved to {@code device}
+     * ({@code --device}); the device is checked before anything loads.
+     *
+     * @throws io.github.vdep.core.device.DeviceUnavailableException if the device cannot be used (the message says why)
+     */
+    public static InferenceSession open(Path modelDir, Path tokenizerFile, ImageAspect aspect, Device device) {
         Objects.requireNonNull(modelDir, "modelDir");
+        Backends.require(device);
         Objects.requireNonNull(aspect, "aspect");
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException("model directory not found: " + modelDir);
@@ -80,6 +93,7 @@ public final class InferenceSession implements AutoCloseable {
                     + " ids but the model's vocabulary has only " + vocab);
         }
         LOG.info("inference session: {} (image processor {})", modelDir, Files.isRegularFile(pre) ? pre : "CLIP " + size + " px");
+        loaded.model().to(device);
         return new InferenceSession(modelDir, loaded.model(), loaded.config(), tokenizer, new ClipImageProcessor(ipc, aspect));
     }
 

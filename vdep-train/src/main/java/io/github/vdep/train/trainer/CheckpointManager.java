@@ -64,7 +64,8 @@ public final class CheckpointManager {
         deleteRecursively(tmp);
         Files.createDirectories(tmp);
         Map<String, INDArray> weights = new TreeMap<>();
-        trainable.forEach((n, p) -> weights.put(n, p.value()));
+        // saving copies device weights back to the host (no copy on the CPU)
+        trainable.forEach((n, p) -> weights.put(n, p.to(io.github.vdep.core.device.Device.CPU).value()));
         SafeTensorsWriter.write(tmp.resolve(TRAINABLE), weights, Map.of("format", "pt"));
         SafeTensorsWriter.write(tmp.resolve(OPTIMIZER), new TreeMap<>(optimizer.state()), Map.of("format", "pt", "optimizer", optimizer.name()));
         ObjectNode s = JSON.createObjectNode();

@@ -1,11 +1,13 @@
 package io.github.vdep.train.trainer;
 
+import io.github.vdep.core.device.Device;
 import io.github.vdep.train.loss.ImageLossConfig;
 import io.github.vdep.train.optim.LrSchedule;
 import io.github.vdep.train.schedule.AlphaSchedule;
 import io.github.vdep.train.schedule.ModePolicy;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Everything a training run needs besides the model and the data. Defaults follow Hugging Face's
@@ -20,6 +22,7 @@ import java.util.List;
  * @param saveEvery checkpoint every N steps (0 = only at the end)
  * @param maxBadSteps the run stops after more than this many steps with a non-finite loss or gradient
  * @param monitorImageLoss also compute (and report, without training on it) the image loss in LLaVA-mode steps
+ * @param device where the model trains: the {@link Trainer} moves it there ({@code --device}; default cpu)
  */
 public record TrainConfig(
         List<String> trainable,
@@ -45,10 +48,12 @@ public record TrainConfig(
         long saveEvery,
         boolean resume,
         int maxBadSteps,
-        boolean monitorImageLoss) {
+        boolean monitorImageLoss,
+        Device device) {
 
     public TrainConfig {
         trainable = List.copyOf(trainable);
+        Objects.requireNonNull(device, "device");
         if (batchSize < 1 || gradAccum < 1 || steps < 1) {
             throw new IllegalArgumentException("batch size, gradient accumulation and steps must be >= 1");
         }
@@ -64,7 +69,7 @@ public record TrainConfig(
     public static TrainConfig defaults(Stage stage, long steps, Path outDir) {
         return new TrainConfig(stage.patterns(), AlphaSchedule.constant(1.0), 1, 1, ModePolicy.ALTERNATING, ImageLossConfig.DEFAULT,
                 "adamw", stage == Stage.PRETRAIN ? 1e-3 : 2e-5, 0.0, 0.9, 0.999, 1e-8, 0.03, LrSchedule.Kind.COSINE, 1.0,
-                4, 1, steps, 42, outDir, 0, false, 10, false);
+                4, 1, steps, 42, outDir, 0, false, 10, false, Device.CPU);
     }
 
     /** A copy with another builder-style change applied (records have no withers). */
@@ -98,6 +103,7 @@ public record TrainConfig(
         public boolean resume;
         public int maxBadSteps;
         public boolean monitorImageLoss;
+        public Device device;
 
         Builder(TrainConfig c) {
             trainable = c.trainable;
@@ -124,11 +130,13 @@ public record TrainConfig(
             resume = c.resume;
             maxBadSteps = c.maxBadSteps;
             monitorImageLoss = c.monitorImageLoss;
+            device = c.device;
         }
 
         public TrainConfig build() {
             return new TrainConfig(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2,
-                    eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss);
+                    eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss,
+                    device);
         }
     }
 }

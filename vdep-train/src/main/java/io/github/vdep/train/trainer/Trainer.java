@@ -51,8 +51,12 @@ public final class Trainer {
     private final LrSchedule lrSchedule;
     private final CheckpointManager checkpoints;
 
-    /** Applies the config's trainable patterns to the model and builds the optimizer. */
+    /**
+     * Moves the model to the config's device (in place, as Hugging Face's Trainer does), applies
+     * the config's trainable patterns to it and builds the optimizer.
+     */
     public Trainer(LlavaModel model, TrainConfig config, BatchSource data, TrainingListener listener) {
+        model.to(config.device());
         this.model = model;
         this.config = config;
         this.data = data;
