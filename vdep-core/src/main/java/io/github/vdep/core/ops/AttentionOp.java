@@ -43,6 +43,14 @@ final class AttentionOp {
         scores.muli(scale);
         if (causal || keyMask != null) {
             INDArray mask = mask(causal, keyMask, b, rep, t, s, scores.dataType());
+            if (keyMask != null) {
+                // masked scores become exactly MASKED rather than MASKED + score: in double the
+                // score would survive the addition, and a padded query that sees no key at all
+                // would not get the uniform row a finite mask gives in float (and the native kernels give)
+                INDArray allowed = mask.eq(0).castTo(scores.dataType());
+                scores.muli(allowed);
+                Buffers.release(allowed);
+            }
             scores.addi(mask);
             if (keyMask != null) {
                 Buffers.release(mask); // causal-only masks are cached
@@ -50,6 +58,13 @@ final class AttentionOp {
         }
         // softmax in place: the scores are not needed afterwards
         INDArray probs2 = scores.reshape('c', b * hkv * m, s);
+        if (keyMask != null) {
+            // such a row is all MASKED, which ND4J's double softmax turns into NaN: with the row
+            // maximum subtracted it is all 0, and uniform
+            INDArray rowMax = probs2.max(true, 1);
+            probs2.subiColumnVector(rowMax);
+            Buffers.release(rowMax);
+        }
         Nd4j.exec(new SoftMax(probs2, probs2, 1));
         INDArray probs = scores;
         if (probsSink != null) {

@@ -16,6 +16,42 @@ import org.nd4j.linalg.factory.Nd4j;
 /** Forward values of primitives against direct computations. */
 class PrimitiveValueTest {
 
+    /**
+     * A query that sees no key (causal, key 0 padded) gets uniform weights in both precisions,
+     * as Hugging Face's finite additive mask gives, on whichever path is active (native kernels,
+     * or ND4J with VDEP_NATIVE_KERNELS=0), in both layouts, with finite gradients.
+     */
+    @Test
+    void attentionRowWithoutVisibleKeysIsUniformInFloatAndDouble() {
+        for (org.nd4j.linalg.api.buffer.DataType type : new org.nd4j.linalg.api.buffer.DataType[] {
+                org.nd4j.linalg.api.buffer.DataType.FLOAT, org.nd4j.linalg.api.buffer.DataType.DOUBLE}) {
+            INDArray q = GradCheck.random(9, 1, 2, 4, 8).castTo(type), k = GradCheck.random(10, 1, 2, 4, 8).castTo(type);
+            INDArray v = GradCheck.random(11, 1, 2, 4, 8).castTo(type);
+            INDArray keyMask = Nd4j.createFromArray(new float[][] {{0, 1, 1, 1}});
+            for (boolean tokenMajor : new boolean[] {false, true}) {
+                INDArray[] probs = new INDArray[1];
+                io.github.vdep.core.autograd.Tensor[] in = {Tensor.leaf(tokenMajor ? q.permute(0, 2, 1, 3).dup('c') : q),
+                        Tensor.leaf(tokenMajor ? k.permute(0, 2, 1, 3).dup('c') : k), Tensor.leaf(tokenMajor ? v.permute(0, 2, 1, 3).dup('c') : v)};
+                try (io.github.vdep.core.autograd.Tape tape = io.github.vdep.core.autograd.Tape.record()) {
+                    Tensor y = tokenMajor ? F.attentionTokenMajor(in[0], in[1], in[2], true, keyMask, 0.3, p -> probs[0] = p.dup())
+                            : F.attention(in[0], in[1], in[2], true, keyMask, 0.3, p -> probs[0] = p.dup());
+                    tape.backward(F.sum(y));
+                }
+                String what = type + (tokenMajor ? " token-major" : "") + (F.nativeKernels() ? " native" : " ND4J");
+                for (int h = 0; h < 2; h++) {
+                    for (int j = 0; j < 4; j++) {
+                        assertEquals(0.25, probs[0].getDouble(0, h, 0, j), 1e-7, what);
+                    }
+                    assertEquals(0.0, probs[0].getDouble(0, h, 2, 0), 0.0, what + ": padded key gets no weight");
+                    assertEquals(0.0, probs[0].getDouble(0, h, 2, 3), 0.0, what + ": future key gets no weight");
+                }
+                for (Tensor t : in) {
+                    assertEquals(0, t.grad().neq(t.grad()).castTo(org.nd4j.linalg.api.buffer.DataType.INT32).sumNumber().intValue(), what + ": NaN in a gradient");
+                }
+            }
+        }
+    }
+
     @Test
     void attentionMatchesNaiveLoopWithGroupedHeadsAndMasks() {
         INDArray q = GradCheck.random(1, 2, 4, 3, 2), k = GradCheck.random(2, 2, 2, 3, 2), v = GradCheck.random(3, 2, 2, 3, 2);
