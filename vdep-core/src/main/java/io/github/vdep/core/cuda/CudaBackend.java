@@ -30,6 +30,7 @@ public final class CudaBackend implements DeviceBackend {
     private static final Map<Integer, CudaAllocator> ALLOCATORS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Device device;
+    private final CudaApi api;
     private final CudaAllocator allocator;
     private final String description;
     /** Rotary tables on the device, by the host array's identity (the models keep theirs). */
@@ -38,10 +39,19 @@ public final class CudaBackend implements DeviceBackend {
 
     CudaBackend(Device device) {
         this.device = device;
+        this.api = CudaApi.jni();
         CudaRuntime.selectDevice(device.index());
         this.allocator = ALLOCATORS.computeIfAbsent(device.index(), i -> new CudaAllocator(DeviceMemory.cuda()));
         CudaRuntime.Device info = CudaRuntime.status().devices().get(device.index());
         this.description = device + " (" + info.name() + ", compute capability " + info.computeCapability() + ", vdep CUDA kernels)";
+    }
+
+    /** A backend on another implementation of the kernels (tests: a host emulation). */
+    public CudaBackend(Device device, CudaApi api, CudaAllocator allocator, String description) {
+        this.device = device;
+        this.api = api;
+        this.allocator = allocator;
+        this.description = description;
     }
 
     /** The device's allocator (its current, peak and cached bytes). */
@@ -114,7 +124,7 @@ public final class CudaBackend implements DeviceBackend {
         if (data.length > 0) {
             ByteBuffer b = ByteBuffer.allocateDirect(data.length * Integer.BYTES).order(ByteOrder.nativeOrder());
             b.asIntBuffer().put(data);
-            CudaRuntime.copyBufferToDevice(s.address(), b, 0, (long) data.length * Integer.BYTES);
+            api.copyBufferToDevice(s.address(), b, 0, (long) data.length * Integer.BYTES);
         }
         return s;
     }
@@ -143,15 +153,15 @@ public final class CudaBackend implements DeviceBackend {
             INDArray h = hostWhole(host, from);
             CudaStorage raw = alloc("upload (16-bit)", from, shape);
             try {
-                CudaRuntime.copyToDevice(raw.address(), h.data().address(), n * 2);
-                CudaKernels.toFloat(from == DataType.HALF ? 0 : 1, raw.address(), out.address(), n);
+                api.copyToDevice(raw.address(), h.data().address(), n * 2);
+                api.toFloat(from == DataType.HALF ? 0 : 1, raw.address(), out.address(), n);
             } finally {
                 raw.release();
             }
             return out;
         }
         INDArray h = hostWhole(host, DataType.FLOAT);
-        CudaRuntime.copyToDevice(out.address(), h.data().address(), n * Float.BYTES);
+        api.copyToDevice(out.address(), h.data().address(), n * Float.BYTES);
         return out;
     }
 
@@ -163,7 +173,7 @@ public final class CudaBackend implements DeviceBackend {
         }
         INDArray host = Nd4j.createUninitialized(DataType.FLOAT, s.shape());
         if (host.length() > 0) {
-            CudaRuntime.copyToHost(host.data().address(), s.address(), s.bytes());
+            api.copyToHost(host.data().address(), s.address(), s.bytes());
         }
         return host;
     }
@@ -174,13 +184,13 @@ public final class CudaBackend implements DeviceBackend {
             throw new IllegalArgumentException("full: " + type + " tensors are not supported on CUDA (FLOAT only)");
         }
         CudaStorage s = alloc("full", shape);
-        CudaKernels.fill(s.address(), (float) value, n(shape));
+        api.fill(s.address(), (float) value, n(shape));
         return s;
     }
 
     private CudaStorage zeros(String what, long... shape) {
         CudaStorage s = alloc(what, shape);
-        CudaRuntime.memset(s.address(), 0, s.bytes());
+        api.memset(s.address(), 0, s.bytes());
         return s;
     }
 
@@ -192,7 +202,7 @@ public final class CudaBackend implements DeviceBackend {
     private CudaStorage copyAs(CudaStorage src, long[] shape, String what) {
         CudaStorage out = alloc(what, src.dataType(), shape);
         if (src.bytes() > 0) {
-            CudaRuntime.copyOnDevice(out.address(), src.address(), src.bytes());
+            api.copyOnDevice(out.address(), src.address(), src.bytes());
         }
         return out;
     }
@@ -200,7 +210,7 @@ public final class CudaBackend implements DeviceBackend {
     @Override
     public void addInPlace(DeviceStorage dst, DeviceStorage src) {
         require(Arrays.equals(dst.shape(), src.shape()), () -> "addInPlace: " + str(dst.shape()) + " and " + str(src.shape()) + " differ");
-        CudaKernels.accumulate(addr(dst), addr(src), dst.length());
+        api.accumulate(addr(dst), addr(src), dst.length());
     }
 
     @Override
@@ -227,25 +237,25 @@ public final class CudaBackend implements DeviceBackend {
         long[] outShape = x.shape();
         outShape[outShape.length - 1] = out;
         CudaStorage y = alloc("linear output", outShape);
-        CudaKernels.gemm(false, true, rows, outI, inI, 1f, addr(x), inI, addr(w), inI, 0f, y.address(), outI);
+        api.gemm(false, true, rows, outI, inI, 1f, addr(x), inI, addr(w), inI, 0f, y.address(), outI);
         if (b != null) {
-            CudaKernels.addBroadcast(y.address(), addr(b), y.address(), (long) rows * out, new long[] {rows, out}, new long[] {0, 1});
+            api.addBroadcast(y.address(), addr(b), y.address(), (long) rows * out, new long[] {rows, out}, new long[] {0, 1});
         }
         return Tape.op(y, g -> {
             long ga = addr(g);
             if (x.requiresGrad()) {
                 CudaStorage dx = alloc("linear input gradient", x.shape());
-                CudaKernels.gemm(false, false, rows, inI, outI, 1f, ga, outI, addr(w), inI, 0f, dx.address(), inI);
+                api.gemm(false, false, rows, inI, outI, 1f, ga, outI, addr(w), inI, 0f, dx.address(), inI);
                 x.accumulateGradOwned(dx);
             }
             if (w.requiresGrad()) {
                 CudaStorage dw = alloc("linear weight gradient", w.shape());
-                CudaKernels.gemm(true, false, outI, inI, rows, 1f, ga, outI, addr(x), inI, 0f, dw.address(), inI);
+                api.gemm(true, false, outI, inI, rows, 1f, ga, outI, addr(x), inI, 0f, dw.address(), inI);
                 w.accumulateGradOwned(dw);
             }
             if (b != null && b.requiresGrad()) {
                 CudaStorage db = alloc("linear bias gradient", b.shape());
-                CudaKernels.columnSum(ga, rows, outI, db.address(), false);
+                api.columnSum(ga, rows, outI, db.address(), false);
                 b.accumulateGradOwned(db);
             }
         }, x, w, b);
@@ -269,7 +279,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage y = alloc("embedding output", shape);
         CudaStorage dIdx = ints("token ids", idx);
         try {
-            CudaKernels.gatherRows(addr(table), dim, dIdx.address(), idx.length, y.address());
+            api.gatherRows(addr(table), dim, dIdx.address(), idx.length, y.address());
         } finally {
             dIdx.release();
         }
@@ -292,7 +302,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage o = ints("scatter offsets", groups.offsets());
         CudaStorage p = ints("scatter positions", groups.positions());
         try {
-            CudaKernels.scatterAddRows(src, c, r.address(), o.address(), p.address(), groups.distinct(), dst);
+            api.scatterAddRows(src, c, r.address(), o.address(), p.address(), groups.distinct(), dst);
         } finally {
             r.release();
             o.release();
@@ -326,7 +336,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage y = alloc("gathered rows", rows.length, c);
         CudaStorage idx = ints("row indices", rows);
         try {
-            CudaKernels.gatherRows(addr(x), c, idx.address(), rows.length, y.address());
+            api.gatherRows(addr(x), c, idx.address(), rows.length, y.address());
         } finally {
             idx.release();
         }
@@ -355,7 +365,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage y = copyAs(st(base), base.shape(), "replaceRows output");
         CudaStorage idx = ints("row indices", rows);
         try {
-            CudaKernels.scatterRows(addr(src), c, idx.address(), rows.length, y.address());
+            api.scatterRows(addr(src), c, idx.address(), rows.length, y.address());
         } finally {
             idx.release();
         }
@@ -364,12 +374,12 @@ public final class CudaBackend implements DeviceBackend {
             try {
                 if (base.requiresGrad()) {
                     CudaStorage db = copyAs((CudaStorage) g, base.shape(), "replaceRows base gradient");
-                    CudaKernels.zeroRows(db.address(), c, gi.address(), rows.length);
+                    api.zeroRows(db.address(), c, gi.address(), rows.length);
                     base.accumulateGradOwned(db);
                 }
                 if (src.requiresGrad()) {
                     CudaStorage ds = alloc("replaceRows rows gradient", src.shape());
-                    CudaKernels.gatherRows(addr(g), c, gi.address(), rows.length, ds.address());
+                    api.gatherRows(addr(g), c, gi.address(), rows.length, ds.address());
                     src.accumulateGradOwned(ds);
                 }
             } finally {
@@ -388,7 +398,7 @@ public final class CudaBackend implements DeviceBackend {
         int rows = Math.toIntExact(n(x.shape()) / c);
         CudaStorage y = alloc("rmsNorm output", x.shape());
         CudaStorage rstd = alloc("rmsNorm statistics", DataType.DOUBLE, rows);
-        CudaKernels.rmsForward(addr(x), addr(w), y.address(), rstd.address(), rows, (int) c, eps);
+        api.rmsForward(addr(x), addr(w), y.address(), rstd.address(), rows, (int) c, eps);
         if (!Tape.needsGrad(x, w)) {
             rstd.release();
             return Tape.constantOwned(y);
@@ -396,7 +406,7 @@ public final class CudaBackend implements DeviceBackend {
         return Tape.op(y, g -> {
             CudaStorage dx = x.requiresGrad() ? alloc("rmsNorm input gradient", x.shape()) : null;
             CudaStorage dw = w.requiresGrad() ? alloc("rmsNorm weight gradient", w.shape()) : null;
-            CudaKernels.rmsBackward(addr(g), addr(x), addr(w), rstd.address(), addr(dx), addr(dw), rows, (int) c, false);
+            api.rmsBackward(addr(g), addr(x), addr(w), rstd.address(), addr(dx), addr(dw), rows, (int) c, false);
             rstd.release();
             if (dw != null) {
                 w.accumulateGradOwned(dw);
@@ -417,7 +427,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage y = alloc("layerNorm output", x.shape());
         CudaStorage mean = alloc("layerNorm statistics", DataType.DOUBLE, rows);
         CudaStorage rstd = alloc("layerNorm statistics", DataType.DOUBLE, rows);
-        CudaKernels.layerForward(addr(x), addr(w), addr(b), y.address(), mean.address(), rstd.address(), rows, (int) c, eps);
+        api.layerForward(addr(x), addr(w), addr(b), y.address(), mean.address(), rstd.address(), rows, (int) c, eps);
         if (!Tape.needsGrad(x, w, b)) {
             mean.release();
             rstd.release();
@@ -427,7 +437,7 @@ public final class CudaBackend implements DeviceBackend {
             CudaStorage dx = x.requiresGrad() ? alloc("layerNorm input gradient", x.shape()) : null;
             CudaStorage dw = w.requiresGrad() ? alloc("layerNorm weight gradient", w.shape()) : null;
             CudaStorage db = b.requiresGrad() ? alloc("layerNorm bias gradient", b.shape()) : null;
-            CudaKernels.layerBackward(addr(g), addr(x), addr(w), mean.address(), rstd.address(), addr(dx), addr(dw), addr(db), rows, (int) c, false);
+            api.layerBackward(addr(g), addr(x), addr(w), mean.address(), rstd.address(), addr(dx), addr(dw), addr(db), rows, (int) c, false);
             mean.release();
             rstd.release();
             if (dw != null) {
@@ -464,11 +474,11 @@ public final class CudaBackend implements DeviceBackend {
         int d = (int) x.size(3), len = (int) cos.size(0);
         long rows = n(x.shape()) / d;
         CudaStorage y = alloc("rope output", x.shape());
-        CudaKernels.rope(addr(x), t[0].address(), t[1].address(), y.address(), rows, len, hp, d, false);
+        api.rope(addr(x), t[0].address(), t[1].address(), y.address(), rows, len, hp, d, false);
         return Tape.op(y, g -> {
             if (x.requiresGrad()) {
                 CudaStorage dx = alloc("rope gradient", x.shape());
-                CudaKernels.rope(addr(g), t[0].address(), t[1].address(), dx.address(), rows, len, hp, d, true);
+                api.rope(addr(g), t[0].address(), t[1].address(), dx.address(), rows, len, hp, d, true);
                 x.accumulateGradOwned(dx);
             }
         }, x);
@@ -523,7 +533,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage probs = alloc("attention probabilities", b, h, t, s);
         CudaStorage y = alloc("attention output", q.shape());
         try {
-            CudaKernels.attentionForward(addr(q), addr(k), addr(v), addr(mask), probs.address(), y.address(), b, hkv, rep, t, s, d, causal, scale,
+            api.attentionForward(addr(q), addr(k), addr(v), addr(mask), probs.address(), y.address(), b, hkv, rep, t, s, d, causal, scale,
                     tokenMajor);
         } finally {
             if (mask != null) {
@@ -542,7 +552,7 @@ public final class CudaBackend implements DeviceBackend {
             CudaStorage dk = k.requiresGrad() ? alloc("attention k gradient", k.shape()) : null;
             CudaStorage dv = v.requiresGrad() ? alloc("attention v gradient", v.shape()) : null;
             CudaStorage ds = dq != null || dk != null ? alloc("attention score gradients", b, h, t, s) : null;
-            CudaKernels.attentionBackward(addr(q), addr(k), addr(v), probs.address(), addr(g), addr(dq), addr(dk), addr(dv), addr(ds), b, hkv, rep,
+            api.attentionBackward(addr(q), addr(k), addr(v), probs.address(), addr(g), addr(dq), addr(dk), addr(dv), addr(ds), b, hkv, rep,
                     t, s, d, scale, tokenMajor);
             if (ds != null) {
                 ds.release();
@@ -587,17 +597,17 @@ public final class CudaBackend implements DeviceBackend {
 
     @Override
     public Tensor gelu(Tensor x) {
-        return unary("gelu", x, CudaKernels::geluForward, CudaKernels::geluBackward);
+        return unary("gelu", x, api::geluForward, api::geluBackward);
     }
 
     @Override
     public Tensor quickGelu(Tensor x) {
-        return unary("quickGelu", x, CudaKernels::quickGeluForward, CudaKernels::quickGeluBackward);
+        return unary("quickGelu", x, api::quickGeluForward, api::quickGeluBackward);
     }
 
     @Override
     public Tensor silu(Tensor x) {
-        return unary("silu", x, CudaKernels::siluForward, CudaKernels::siluBackward);
+        return unary("silu", x, api::siluForward, api::siluBackward);
     }
 
     @Override
@@ -606,11 +616,11 @@ public final class CudaBackend implements DeviceBackend {
         require(Arrays.equals(gate.shape(), up.shape()), () -> "swiglu: gate " + str(gate.shape()) + " and up " + str(up.shape()) + " differ");
         long n = n(gate.shape());
         CudaStorage y = alloc("swiglu output", gate.shape());
-        CudaKernels.swigluForward(addr(gate), addr(up), y.address(), n);
+        api.swigluForward(addr(gate), addr(up), y.address(), n);
         return Tape.op(y, g -> {
             CudaStorage dg = gate.requiresGrad() ? alloc("swiglu gate gradient", gate.shape()) : null;
             CudaStorage du = up.requiresGrad() ? alloc("swiglu up gradient", up.shape()) : null;
-            CudaKernels.swigluBackward(addr(gate), addr(up), addr(g), addr(dg), addr(du), n);
+            api.swigluBackward(addr(gate), addr(up), addr(g), addr(dg), addr(du), n);
             if (du != null) {
                 up.accumulateGradOwned(du);
             }
@@ -629,10 +639,10 @@ public final class CudaBackend implements DeviceBackend {
         long n = n(as);
         CudaStorage y = alloc("add output", as);
         if (Arrays.equals(as, bs)) {
-            CudaKernels.add(addr(a), addr(b), y.address(), n);
+            api.add(addr(a), addr(b), y.address(), n);
         } else {
             long[] strides = broadcastStrides(as, bs);
-            CudaKernels.addBroadcast(addr(a), addr(b), y.address(), n, as, strides);
+            api.addBroadcast(addr(a), addr(b), y.address(), n, as, strides);
         }
         return Tape.op(y, g -> {
             a.accumulateGrad(g);
@@ -677,7 +687,7 @@ public final class CudaBackend implements DeviceBackend {
             (isReduced ? reduced : kept).add(new long[] {a[i], gStrides[i]});
         }
         CudaStorage out = alloc("add bias gradient", b);
-        CudaKernels.reduceTo(g.address(), out.address(), n(b), column(kept, 0), column(kept, 1), column(reduced, 0), column(reduced, 1), false);
+        api.reduceTo(g.address(), out.address(), n(b), column(kept, 0), column(kept, 1), column(reduced, 0), column(reduced, 1), false);
         return out;
     }
 
@@ -695,16 +705,16 @@ public final class CudaBackend implements DeviceBackend {
         require(Arrays.equals(a.shape(), b.shape()), () -> "mul: shapes " + str(a.shape()) + " and " + str(b.shape()) + " differ");
         long n = n(a.shape());
         CudaStorage y = alloc("mul output", a.shape());
-        CudaKernels.mul(addr(a), addr(b), y.address(), n);
+        api.mul(addr(a), addr(b), y.address(), n);
         return Tape.op(y, g -> {
             if (a.requiresGrad()) {
                 CudaStorage da = alloc("mul gradient", a.shape());
-                CudaKernels.mul(addr(g), addr(b), da.address(), n);
+                api.mul(addr(g), addr(b), da.address(), n);
                 a.accumulateGradOwned(da);
             }
             if (b.requiresGrad()) {
                 CudaStorage db = alloc("mul gradient", b.shape());
-                CudaKernels.mul(addr(g), addr(a), db.address(), n);
+                api.mul(addr(g), addr(a), db.address(), n);
                 b.accumulateGradOwned(db);
             }
         }, a, b);
@@ -715,11 +725,11 @@ public final class CudaBackend implements DeviceBackend {
         requireFloat("scale", x);
         long n = n(x.shape());
         CudaStorage y = alloc("scale output", x.shape());
-        CudaKernels.scale(addr(x), (float) s, y.address(), n);
+        api.scale(addr(x), (float) s, y.address(), n);
         return Tape.op(y, g -> {
             if (x.requiresGrad()) {
                 CudaStorage dx = alloc("scale gradient", x.shape());
-                CudaKernels.scale(addr(g), (float) s, dx.address(), n);
+                api.scale(addr(g), (float) s, dx.address(), n);
                 x.accumulateGradOwned(dx);
             }
         }, x);
@@ -730,11 +740,11 @@ public final class CudaBackend implements DeviceBackend {
         requireFloat("sum", x);
         long n = n(x.shape());
         CudaStorage y = alloc("sum", 1);
-        CudaKernels.sum(addr(x), n, 1.0, y.address());
+        api.sum(addr(x), n, 1.0, y.address());
         return Tape.op(y, g -> {
             if (x.requiresGrad()) {
                 CudaStorage dx = alloc("sum gradient", x.shape());
-                CudaKernels.fillFromScalar(dx.address(), addr(g), 1f, n);
+                api.fillFromScalar(dx.address(), addr(g), 1f, n);
                 x.accumulateGradOwned(dx);
             }
         }, x);
@@ -812,7 +822,7 @@ public final class CudaBackend implements DeviceBackend {
             strides[i] = inStrides[dims[i]];
         }
         CudaStorage y = alloc(what, out);
-        CudaKernels.permute(x.address(), y.address(), n(out), out, strides);
+        api.permute(x.address(), y.address(), n(out), out, strides);
         return y;
     }
 
@@ -839,11 +849,11 @@ public final class CudaBackend implements DeviceBackend {
         long rows = to - from;
         shape[ax] = rows;
         CudaStorage y = alloc("slice output", shape);
-        CudaKernels.copyBlock(addr(x), y.address(), oai[0], rows, oai[2], oai[1], from, rows, 0);
+        api.copyBlock(addr(x), y.address(), oai[0], rows, oai[2], oai[1], from, rows, 0);
         return Tape.op(y, g -> {
             if (x.requiresGrad()) {
                 CudaStorage dx = zeros("slice gradient", x.shape());
-                CudaKernels.copyBlock(addr(g), dx.address(), oai[0], rows, oai[2], rows, 0, oai[1], from);
+                api.copyBlock(addr(g), dx.address(), oai[0], rows, oai[2], rows, 0, oai[1], from);
                 x.accumulateGradOwned(dx);
             }
         }, x);
@@ -872,7 +882,7 @@ public final class CudaBackend implements DeviceBackend {
         long offset = 0;
         for (Tensor t : xs) {
             long len = t.size(ax);
-            CudaKernels.copyBlock(addr(t), y.address(), oai[0], len, oai[2], len, 0, total, offset);
+            api.copyBlock(addr(t), y.address(), oai[0], len, oai[2], len, 0, total, offset);
             offset += len;
         }
         return Tape.op(y, g -> {
@@ -881,7 +891,7 @@ public final class CudaBackend implements DeviceBackend {
                 long len = t.size(ax);
                 if (t.requiresGrad()) {
                     CudaStorage dt = alloc("concat gradient", t.shape());
-                    CudaKernels.copyBlock(addr(g), dt.address(), oai[0], len, oai[2], totalRows, off, len, 0);
+                    api.copyBlock(addr(g), dt.address(), oai[0], len, oai[2], totalRows, off, len, 0);
                     t.accumulateGradOwned(dt);
                 }
                 off += len;
@@ -919,7 +929,7 @@ public final class CudaBackend implements DeviceBackend {
         CudaStorage dTargets = ints("targets", targets);
         CudaStorage lse = alloc("cross-entropy log-sum-exp", rows);
         CudaStorage rowLoss = alloc("cross-entropy rows", rows);
-        CudaKernels.crossEntropyForward(addr(logits), rows, v, dTargets.address(), ignoreIndex, lse.address(), rowLoss.address(), invNorm, loss.address());
+        api.crossEntropyForward(addr(logits), rows, v, dTargets.address(), ignoreIndex, lse.address(), rowLoss.address(), invNorm, loss.address());
         rowLoss.release();
         if (!Tape.needsGrad(logits)) {
             lse.release();
@@ -930,7 +940,7 @@ public final class CudaBackend implements DeviceBackend {
         return Tape.op(loss, g -> {
             if (supervised > 0) {
                 CudaStorage grad = alloc("cross-entropy gradient", logits.shape());
-                CudaKernels.crossEntropyBackward(addr(logits), rows, v, dTargets.address(), ignoreIndex, lse.address(), addr(g), invNorm, grad.address());
+                api.crossEntropyBackward(addr(logits), rows, v, dTargets.address(), ignoreIndex, lse.address(), addr(g), invNorm, grad.address());
                 logits.accumulateGradOwned(grad);
             }
             lse.release();
@@ -949,12 +959,12 @@ public final class CudaBackend implements DeviceBackend {
             long d = pred.size(pred.rank() - 1);
             long rows = n / d;
             CudaStorage cos = alloc("cosine rows", rows);
-            CudaKernels.cosineForward(addr(pred), addr(target), rows, d, cos.address(), loss.address());
+            api.cosineForward(addr(pred), addr(target), rows, d, cos.address(), loss.address());
             cos.release();
             return Tape.op(loss, g -> {
                 CudaStorage dp = pred.requiresGrad() ? alloc("cosine gradient", pred.shape()) : null;
                 CudaStorage dt = target.requiresGrad() ? alloc("cosine gradient", target.shape()) : null;
-                CudaKernels.cosineBackward(addr(pred), addr(target), rows, d, addr(g), addr(dp), addr(dt));
+                api.cosineBackward(addr(pred), addr(target), rows, d, addr(g), addr(dp), addr(dt));
                 if (dt != null) {
                     target.accumulateGradOwned(dt);
                 }
@@ -969,11 +979,11 @@ public final class CudaBackend implements DeviceBackend {
             case SMOOTH_L1 -> 2;
             default -> throw new IllegalStateException(kind.toString());
         };
-        CudaKernels.regressionForward(code, addr(pred), addr(target), n, loss.address());
+        api.regressionForward(code, addr(pred), addr(target), n, loss.address());
         return Tape.op(loss, g -> {
             CudaStorage dp = pred.requiresGrad() ? alloc(kind.optionName() + " gradient", pred.shape()) : null;
             CudaStorage dt = target.requiresGrad() ? alloc(kind.optionName() + " gradient", target.shape()) : null;
-            CudaKernels.regressionBackward(code, addr(pred), addr(target), n, addr(g), addr(dp), addr(dt));
+            api.regressionBackward(code, addr(pred), addr(target), n, addr(g), addr(dp), addr(dt));
             if (dt != null) {
                 target.accumulateGradOwned(dt);
             }
@@ -1000,7 +1010,7 @@ public final class CudaBackend implements DeviceBackend {
         double bc1 = 1.0 - Math.pow(beta1, step);
         double bc2 = 1.0 - Math.pow(beta2, step);
         double decay = weightDecay != 0 ? 1.0 - lr * weightDecay : 1.0;
-        CudaKernels.adamW(addr(p), addr(g), addr(m), addr(v), n(p.shape()), beta1, beta2, eps, lr / bc1, Math.sqrt(bc2), decay);
+        api.adamW(addr(p), addr(g), addr(m), addr(v), n(p.shape()), beta1, beta2, eps, lr / bc1, Math.sqrt(bc2), decay);
     }
 
     @Override
@@ -1009,7 +1019,7 @@ public final class CudaBackend implements DeviceBackend {
         if (g == null) {
             return;
         }
-        CudaKernels.sgd(addr(p), addr(g), n(p.shape()), lr, weightDecay != 0 ? 1.0 - lr * weightDecay : 1.0);
+        api.sgd(addr(p), addr(g), n(p.shape()), lr, weightDecay != 0 ? 1.0 - lr * weightDecay : 1.0);
     }
 
     @Override
@@ -1020,9 +1030,9 @@ public final class CudaBackend implements DeviceBackend {
         }
         CudaStorage out = alloc("gradient norm", DataType.DOUBLE, 1);
         try {
-            CudaKernels.sumSquares(addr(g), g.length(), out.address(), false);
+            api.sumSquares(addr(g), g.length(), out.address(), false);
             ByteBuffer b = ByteBuffer.allocateDirect(Double.BYTES).order(ByteOrder.nativeOrder());
-            CudaRuntime.copyDeviceToBuffer(b, 0, out.address(), Double.BYTES);
+            api.copyDeviceToBuffer(b, 0, out.address(), Double.BYTES);
             return b.getDouble(0);
         } finally {
             out.release();
@@ -1033,7 +1043,7 @@ public final class CudaBackend implements DeviceBackend {
     public void scaleGrad(Parameter p, double factor) {
         DeviceStorage g = p.deviceGrad();
         if (g != null) {
-            CudaKernels.scale(addr(g), (float) factor, addr(g), g.length());
+            api.scale(addr(g), (float) factor, addr(g), g.length());
         }
     }
 }
