@@ -82,8 +82,10 @@ public final class HybridLoss {
         }
         Tensor[] predAndTarget = imagePredictionAndTarget(out, pairs[0], pairs[1]);
         Tensor image = config.distance().apply(predAndTarget[0], predAndTarget[1]);
-        INDArray target = predAndTarget[1].value();
-        double targetRms = target.norm2Number().doubleValue() / Math.sqrt(target.length());
+        // a metric: computed with the primitives, so it works on any device (one scalar read back)
+        Tensor targetValues = predAndTarget[1];
+        double targetRms = Math.sqrt(io.github.vdep.core.autograd.Tape.noGrad(() -> F.sum(F.mul(targetValues, targetValues))).item()
+                / java.util.Arrays.stream(targetValues.shape()).reduce(1, (a, b) -> a * b));
         Tensor total = !train || alpha == 0 ? text : F.add(text, F.scale(image, alpha));
         return new LossResult(total, text.item(), image.item(), supervised, train ? pairs[0].length : 0, targetRms);
     }
