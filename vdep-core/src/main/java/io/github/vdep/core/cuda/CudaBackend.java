@@ -529,17 +529,10 @@ public final class CudaBackend implements DeviceBackend {
         require(keyMask == null || (keyMask.rank() == 2 && keyMask.size(0) == b && keyMask.size(1) == s),
                 () -> "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
         int rep = h / hkv;
-        CudaStorage mask = keyMask == null ? null : (CudaStorage) upload(keyMask, DataType.FLOAT);
+        CudaStorage mask = keyMask == null ? null : keyMask(keyMask);
         CudaStorage probs = alloc("attention probabilities", b, h, t, s);
         CudaStorage y = alloc("attention output", q.shape());
-        try {
-            api.attentionForward(addr(q), addr(k), addr(v), addr(mask), probs.address(), y.address(), b, hkv, rep, t, s, d, causal, scale,
-                    tokenMajor);
-        } finally {
-            if (mask != null) {
-                mask.release();
-            }
-        }
+        api.attentionForward(addr(q), addr(k), addr(v), addr(mask), probs.address(), y.address(), b, hkv, rep, t, s, d, causal, scale, tokenMajor);
         if (probsSink != null) {
             probsSink.accept(download(probs));
         }
@@ -568,6 +561,25 @@ public final class CudaBackend implements DeviceBackend {
                 k.accumulateGradOwned(dk);
             }
         }, q, k, v);
+    }
+
+    /** The key mask on the device: every layer of a step gets the same one, so it is uploaded once and reused while its values do not change. */
+    private long[] maskShape;
+    private float[] maskValues;
+    private CudaStorage mask;
+
+    private synchronized CudaStorage keyMask(INDArray host) {
+        float[] values = host.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        if (mask != null && Arrays.equals(maskShape, host.shape()) && Arrays.equals(maskValues, values)) {
+            return mask;
+        }
+        if (mask != null) {
+            mask.release();
+        }
+        mask = (CudaStorage) upload(host, DataType.FLOAT);
+        maskShape = host.shape();
+        maskValues = values;
+        return mask;
     }
 
     // ---------------------------------------------------------------- activations
