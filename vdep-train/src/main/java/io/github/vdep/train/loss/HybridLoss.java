@@ -1,6 +1,8 @@
 package io.github.vdep.train.loss;
 
+import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.autograd.ValueScope;
 import io.github.vdep.core.llava.CausalLanguageModel;
 import io.github.vdep.core.llava.DecodeOptions;
 import io.github.vdep.core.llava.LlavaOutput;
@@ -82,12 +84,21 @@ public final class HybridLoss {
         }
         Tensor[] predAndTarget = imagePredictionAndTarget(out, pairs[0], pairs[1]);
         Tensor image = config.distance().apply(predAndTarget[0], predAndTarget[1]);
-        // a metric: computed with the primitives, so it works on any device (one scalar read back)
-        Tensor targetValues = predAndTarget[1];
-        double targetRms = Math.sqrt(io.github.vdep.core.autograd.Tape.noGrad(() -> F.sum(F.mul(targetValues, targetValues))).item()
-                / java.util.Arrays.stream(targetValues.shape()).reduce(1, (a, b) -> a * b));
+        double targetRms = rms(predAndTarget[1]);
         Tensor total = !train || alpha == 0 ? text : F.add(text, F.scale(image, alpha));
         return new LossResult(total, text.item(), image.item(), supervised, train ? pairs[0].length : 0, targetRms);
+    }
+
+    /** The root mean square of a tensor's elements (a metric: no gradient, temporaries freed), on its device. */
+    private static double rms(Tensor t) {
+        long n = 1;
+        for (long d : t.shape()) {
+            n *= d;
+        }
+        try (ValueScope scope = ValueScope.open()) {
+            double sumOfSquares = Tape.noGrad(() -> F.sum(F.mul(t, t))).item();
+            return Math.sqrt(sumOfSquares / n);
+        }
     }
 
     /** Shifted cross-entropy: logits at t against labels at t+1. */
