@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "vdep", mixinStandardHelpOptions = true, version = "vdep 0.1.0",
         description = "VDEP (Vision Dynamic Embedding-Guided Pretraining) for LLaVA-style models on the JVM.",
         subcommands = {DemoCommand.class, TrainCommand.class, GenerateCommand.class, EvalCommand.class, AttentionMapCommand.class, BenchCommand.class,
-                InfoCommand.class, CommandLine.HelpCommand.class})
+                InfoCommand.class, SelfCheckCommand.class, CommandLine.HelpCommand.class})
 public final class VdepCli implements Runnable {
 
     public static void main(String[] args) {
