@@ -1,0 +1,243 @@
+package io.github.vdep.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.github.vdep.core.autograd.Parameter;
+import io.github.vdep.examples.demo.DemoDataset;
+import io.github.vdep.examples.demo.DemoModel;
+import io.github.vdep.models.hf.LlavaCheckpoint;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code vdep train} as a 2-rank MPI job ({@code mpirun -n 2}) on the demo's tiny model: it trains
+ * exactly like one process with twice the batch, a killed rank ends the job quickly with a message
+ * naming it, and the job resumes from its checkpoint to the weights of an uninterrupted run.
+ *
+ * <p>Needs {@code mpirun} and the MPI collectives library (built when mpi.h is found). Without them
+ * the tests are reported as skipped, unless {@code VDEP_REQUIRE_MPI=1} (CI sets it) makes that a failure.
+ */
+class DataParallelTrainTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir
+    static Path dir;
+    static DemoDataset.Files data;
+    static Path train;
+    static Path init;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        String missing = mpiMissing();
+        if (missing != null) {
+            if ("1".equals(System.getenv("VDEP_REQUIRE_MPI"))) {
+                fail("VDEP_REQUIRE_MPI=1 but " + missing);
+            }
+            Assumptions.abort(missing);
+        }
+        data = DemoDataset.generate(dir.resolve("data"), 9, 1, DemoModel.IMAGE_SIZE, 3);
+        // 17 records: with a global batch of 8 each epoch ends with a batch of one sample, which
+        // leaves rank 0's shard empty
+        ArrayNode records = (ArrayNode) JSON.readTree(data.train().toFile());
+        while (records.size() > 17) {
+            records.remove(records.size() - 1);
+        }
+        train = dir.resolve("train17.json");
+        JSON.writeValue(train.toFile(), records);
+        init = DemoModel.create(dir.resolve("init"), data.tokenizer(), data.vocabSize(), 3);
+    }
+
+    private static String mpiMissing() {
+        if (DataParallelTrainTest.class.getResource("/native/linux-x86_64/libvdepmpi.so") == null) {
+            return "the MPI collectives library was not built (no mpi.h at build time)";
+        }
+        try {
+            Process p = new ProcessBuilder("mpirun", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0 ? null : "mpirun --version failed";
+        } catch (IOException | InterruptedException e) {
+            return "no mpirun on the PATH";
+        }
+    }
+
+    private static List<String> trainArgs(Path out, int batch, String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--model", init.toString(), "--data", train.toString(), "--images",
+                data.dir().toString(), "--template", "vicuna_v1", "--stage", "finetune", "--lr", "3e-3", "--batch-size",
+                Integer.toString(batch), "--out", out.toString(), "--seed", "5", "--warmup-ratio", "0", "--prefetch", "0"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    /** {@code mpirun -n ranks java ... VdepCli args} (started, not waited for). */
+    private static Process mpirun(int ranks, Path log, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-n",
+                Integer.toString(ranks), Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), VdepCli.class.getName()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        // one thread per rank on the 2-core CI machine; no single-copy shared memory (not allowed in containers)
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+        return pb.start();
+    }
+
+    private static String run(int ranks, Path out, List<String> args) throws Exception {
+        Files.createDirectories(out);
+        Path log = out.resolveSibling(out.getFileName() + ".log");
+        Process p = mpirun(ranks, log, args);
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("mpirun -n " + ranks + " did not finish within 240 s: " + Files.readString(log));
+        }
+        String text = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), text);
+        return text;
+    }
+
+    private static List<JsonNode> metrics(Path out) throws IOException {
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            rows.add(JSON.readTree(line));
+        }
+        return rows;
+    }
+
+    /** The largest absolute difference between two saved models' parameters. */
+    private static double maxDiff(Path a, Path b) {
+        Map<String, Parameter> pa = LlavaCheckpoint.load(a).model().namedParameters();
+        Map<String, Parameter> pb = LlavaCheckpoint.load(b).model().namedParameters();
+        assertEquals(pa.keySet(), pb.keySet());
+        double max = 0;
+        for (Map.Entry<String, Parameter> e : pa.entrySet()) {
+            max = Math.max(max, e.getValue().value().sub(pb.get(e.getKey()).value()).amaxNumber().doubleValue());
+        }
+        return max;
+    }
+
+    private void twoRanksTrainLikeOneProcessWithTwiceTheBatch(String name, double tolerance, String... extra) throws Exception {
+        Path single = dir.resolve(name + "-single");
+        assertEquals(0, VdepCli.execute(trainArgs(single, 8, extra).toArray(String[]::new)));
+        Path two = dir.resolve(name + "-two");
+        String log = run(2, two, trainArgs(two, 4, extra));
+        assertTrue(log.contains("data parallel: 2 ranks"), log);
+
+        double trained = maxDiff(init, single.resolve("final"));
+        assertTrue(trained > 100 * tolerance, "the run should move the weights: " + trained);
+        double diff = maxDiff(single.resolve("final"), two.resolve("final"));
+        assertTrue(diff < tolerance, name + ": 2 ranks x 4 differ from 1 process x 8 by " + diff + " (weights moved by " + trained + ")");
+
+        List<JsonNode> a = metrics(single);
+        List<JsonNode> b = metrics(two);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("mode").asText(), b.get(i).get("mode").asText(), "mode of step " + (i + 1));
+            assertEquals(a.get(i).get("tokens").asLong(), b.get(i).get("tokens").asLong(), "tokens of step " + (i + 1));
+            assertEquals(a.get(i).get("epoch").asInt(), b.get(i).get("epoch").asInt(), "epoch of step " + (i + 1));
+            double loss = a.get(i).get("loss").asDouble();
+            assertEquals(loss, b.get(i).get("loss").asDouble(), 1e-5 * Math.max(1, Math.abs(loss)), "loss of step " + (i + 1));
+            assertTrue(b.get(i).get("comm_seconds").asDouble() > 0, "communication time of step " + (i + 1));
+        }
+    }
+
+    @Test
+    void sgdWithAlternatingModes() throws Exception {
+        // steps 3 and 4 cross the epoch end: a one-sample global batch (rank 0's shard empty), then a new epoch
+        twoRanksTrainLikeOneProcessWithTwiceTheBatch("sgd", 2e-6, "--optimizer", "sgd", "--steps", "4", "--lr-schedule", "constant");
+    }
+
+    @Test
+    void adamwWithPerSampleModesAndAccumulation() throws Exception {
+        // VDEP and LLaVA samples mixed in every batch; the image loss is the mean over the global batch's VDEP samples
+        twoRanksTrainLikeOneProcessWithTwiceTheBatch("adamw", 2e-5, "--optimizer", "adamw", "--mode-policy", "per-sample", "--grad-accum", "2",
+                "--steps", "3", "--weight-decay", "0.01");
+    }
+
+    @Test
+    void aKilledRankEndsTheJobAndTheJobResumesExactly() throws Exception {
+        String[] common = {"--steps", "14", "--save-every", "2", "--lr-schedule", "constant"};
+        Path straight = dir.resolve("straight");
+        run(2, straight, trainArgs(straight, 4, common));
+
+        Path killed = dir.resolve("killed");
+        Files.createDirectories(killed);
+        Path log = dir.resolve("killed.log");
+        Process job = mpirun(2, log, trainArgs(killed, 4, common));
+        Path firstCheckpoint = killed.resolve("checkpoints").resolve("step-00000002");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (!Files.isDirectory(firstCheckpoint)) {
+            assertTrue(job.isAlive(), "the job ended before its first checkpoint: " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "no checkpoint within 180 s: " + Files.readString(log));
+            Thread.sleep(10);
+        }
+        ProcessHandle rank1 = rank(job, 1).orElseThrow(() -> new AssertionError("rank 1 not found under mpirun"));
+        rank1.destroyForcibly();
+        long killedAt = System.nanoTime();
+        boolean ended = job.waitFor(60, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - killedAt) / 1e9;
+        String text = Files.readString(log);
+        if (!ended) {
+            job.destroyForcibly();
+        }
+        assertTrue(ended, "the job still ran 60 s after rank 1 was killed: " + text);
+        assertNotEquals(0, job.exitValue(), text);
+        assertTrue(text.contains("rank 1"), "the message names the killed rank: " + text);
+        assertTrue(Files.notExists(killed.resolve("final")), "the killed job must not have finished: " + text);
+        System.out.printf("killed rank 1; the job ended %.1f s later%n", seconds);
+
+        // another world size is refused in one line
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.err;
+        int code;
+        try {
+            System.setErr(new java.io.PrintStream(err, true));
+            List<String> one = trainArgs(killed, 8, common);
+            one.add("--resume");
+            code = VdepCli.execute(one.toArray(String[]::new));
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("was written by a run of 2 rank(s) but this run has 1"), err.toString());
+
+        List<String> resume = trainArgs(killed, 4, common);
+        resume.add("--resume");
+        run(2, killed, resume);
+        assertEquals(0.0, maxDiff(straight.resolve("final"), killed.resolve("final")), 0.0, "resumed weights");
+        List<JsonNode> a = metrics(straight);
+        List<JsonNode> b = metrics(killed);
+        assertEquals(14, a.size());
+        assertEquals(14, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss of step " + (i + 1));
+        }
+    }
+
+    /** The process of the given rank among the job's descendants (read from its environment). */
+    private static Optional<ProcessHandle> rank(Process job, int rank) {
+        String wanted = "OMPI_COMM_WORLD_RANK=" + rank;
+        return job.descendants().filter(h -> {
+            try {
+                String env = Files.readString(Path.of("/proc", Long.toString(h.pid()), "environ"), StandardCharsets.ISO_8859_1);
+                return h.info().command().map(c -> c.endsWith("java")).orElse(false) && List.of(env.split("\0")).contains(wanted);
+            } catch (IOException e) {
+                return false;
+            }
+        }).findFirst();
+    }
+}
