@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,17 +122,37 @@ class DataParallelTrainTest {
 
     /** The largest absolute difference between two saved models' parameters. */
     private static double maxDiff(Path a, Path b) {
-        Map<String, Parameter> pa = LlavaCheckpoint.load(a).model().namedParameters();
-        Map<String, Parameter> pb = LlavaCheckpoint.load(b).model().namedParameters();
-        assertEquals(pa.keySet(), pb.keySet());
-        double max = 0;
-        for (Map.Entry<String, Parameter> e : pa.entrySet()) {
-            max = Math.max(max, e.getValue().value().sub(pb.get(e.getKey()).value()).amaxNumber().doubleValue());
-        }
-        return max;
+        return diffs(a, b, null)[0];
     }
 
-    private void twoRanksTrainLikeOneProcessWithTwiceTheBatch(String name, double tolerance, String... extra) throws Exception {
+    /** {max |a - b|, ||a - b|| / ||a - from||} over all parameters of saved models (the second with {@code from} only). */
+    private static double[] diffs(Path a, Path b, Path from) {
+        Map<String, Parameter> pa = LlavaCheckpoint.load(a).model().namedParameters();
+        Map<String, Parameter> pb = LlavaCheckpoint.load(b).model().namedParameters();
+        Map<String, Parameter> p0 = from == null ? null : LlavaCheckpoint.load(from).model().namedParameters();
+        assertEquals(pa.keySet(), pb.keySet());
+        double max = 0;
+        double diff2 = 0;
+        double moved2 = 0;
+        for (Map.Entry<String, Parameter> e : pa.entrySet()) {
+            INDArray d = e.getValue().value().sub(pb.get(e.getKey()).value()).castTo(DataType.DOUBLE);
+            max = Math.max(max, d.amaxNumber().doubleValue());
+            if (p0 != null) {
+                double n = d.norm2Number().doubleValue();
+                diff2 += n * n;
+                double m = e.getValue().value().sub(p0.get(e.getKey()).value()).castTo(DataType.DOUBLE).norm2Number().doubleValue();
+                moved2 += m * m;
+            }
+        }
+        return new double[] {max, p0 == null ? Double.NaN : Math.sqrt(diff2 / moved2)};
+    }
+
+    /**
+     * Trains 1 process x 8 and 2 ranks x 4 and compares: the largest weight difference must stay
+     * under {@code maxAbs}, and the difference relative to how far the weights moved under
+     * {@code relative}; losses, modes, tokens and epochs must agree step by step.
+     */
+    private void twoRanksTrainLikeOneProcessWithTwiceTheBatch(String name, double maxAbs, double relative, String... extra) throws Exception {
         Path single = dir.resolve(name + "-single");
         assertEquals(0, VdepCli.execute(trainArgs(single, 8, extra).toArray(String[]::new)));
         Path two = dir.resolve(name + "-two");
@@ -138,9 +160,12 @@ class DataParallelTrainTest {
         assertTrue(log.contains("data parallel: 2 ranks"), log);
 
         double trained = maxDiff(init, single.resolve("final"));
-        assertTrue(trained > 100 * tolerance, "the run should move the weights: " + trained);
-        double diff = maxDiff(single.resolve("final"), two.resolve("final"));
-        assertTrue(diff < tolerance, name + ": 2 ranks x 4 differ from 1 process x 8 by " + diff + " (weights moved by " + trained + ")");
+        double[] d = diffs(single.resolve("final"), two.resolve("final"), init);
+        System.out.printf("%s: weights moved by up to %.3g; 2 ranks x 4 vs 1 process x 8: max |difference| %.3g, relative to the movement %.3g%n",
+                name, trained, d[0], d[1]);
+        assertTrue(trained > 10 * maxAbs, "the run should move the weights: " + trained);
+        assertTrue(d[0] < maxAbs, name + ": 2 ranks x 4 differ from 1 process x 8 by up to " + d[0] + " (weights moved by " + trained + ")");
+        assertTrue(d[1] < relative, name + ": 2 ranks x 4 differ from 1 process x 8 by " + d[1] + " of the weights' movement");
 
         List<JsonNode> a = metrics(single);
         List<JsonNode> b = metrics(two);
@@ -156,16 +181,20 @@ class DataParallelTrainTest {
     }
 
     @Test
-    void sgdWithAlternatingModes() throws Exception {
-        // steps 3 and 4 cross the epoch end: a one-sample global batch (rank 0's shard empty), then a new epoch
-        twoRanksTrainLikeOneProcessWithTwiceTheBatch("sgd", 2e-6, "--optimizer", "sgd", "--steps", "4", "--lr-schedule", "constant");
+    void sgdWithPerSampleModesAndAccumulation() throws Exception {
+        // VDEP and LLaVA samples mixed in every batch: the image loss is the mean over the global
+        // batch's VDEP samples. Micro-batches 8,8 | 1,8 | 8,1: the one-sample batches end an epoch
+        // and leave rank 0's shard empty.
+        twoRanksTrainLikeOneProcessWithTwiceTheBatch("sgd", 2e-6, 1e-4, "--optimizer", "sgd", "--mode-policy", "per-sample", "--grad-accum",
+                "2", "--steps", "3", "--lr-schedule", "constant");
     }
 
     @Test
-    void adamwWithPerSampleModesAndAccumulation() throws Exception {
-        // VDEP and LLaVA samples mixed in every batch; the image loss is the mean over the global batch's VDEP samples
-        twoRanksTrainLikeOneProcessWithTwiceTheBatch("adamw", 2e-5, "--optimizer", "adamw", "--mode-policy", "per-sample", "--grad-accum", "2",
-                "--steps", "3", "--weight-decay", "0.01");
+    void adamwWithAlternatingModes() throws Exception {
+        // Adam divides by the gradient's running RMS: where a gradient is near eps (1e-8), float
+        // summation noise changes that element's update by a fair part of lr. The bulk must agree
+        // to float precision (relative), single elements to a small fraction of lr (3e-3).
+        twoRanksTrainLikeOneProcessWithTwiceTheBatch("adamw", 3e-4, 1e-3, "--optimizer", "adamw", "--steps", "4", "--weight-decay", "0.01");
     }
 
     @Test

@@ -179,10 +179,11 @@ public final class Trainer {
                 LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, alpha,
                         config.monitorImageLoss(), dp.normalizer());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
-                lossSum += r.total().item();
+                double value = r.total().item();
+                lossSum += value;
                 tape.backward(total);
                 textSum += r.textLoss();
-                shared[5 * micro] = r.total().item();
+                shared[5 * micro] = value;
                 shared[5 * micro + 1] = r.textLoss() * r.textWeight();
                 if (r.imageLoss() != null) {
                     imageSum += r.imageLoss();
