@@ -96,6 +96,8 @@ class DataParallelTrainTest {
         // one thread per rank on the 2-core CI machine; no single-copy shared memory (not allowed in containers)
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.environment().put("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+        // a waiting rank yields its core instead of polling (the ranks share 2 cores)
+        pb.environment().put("OMPI_MCA_mpi_yield_when_idle", "1");
         return pb.start();
     }
 
