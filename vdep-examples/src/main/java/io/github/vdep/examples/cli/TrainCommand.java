@@ -170,6 +170,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (report.usable() == 0) {
             throw new IllegalArgumentException(data + ": no usable record (" + report.summary() + ")");
         }
+        // every rank must read the same records in the same order, or the global batches differ
+        dp.checkSame("the training data (records, usable records, a hash of the record ids)", report.records(), report.usable(),
+                records.stream().map(ConversationRecord::id).toList().hashCode());
         ClipImageProcessor processor = report.withImage() == 0 ? null : imageProcessor(config);
         EncodingConfig encoding = new EncodingConfig(config.imageTokenIndex(), config.imageSeqLength(), maxLength);
         // every rank reads the global batch and trains on its shard of it (DataParallel)

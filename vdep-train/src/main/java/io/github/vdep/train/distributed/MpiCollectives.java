@@ -81,6 +81,11 @@ public final class MpiCollectives implements Collectives {
 
     @Override
     public void sumInPlace(List<INDArray> arrays) {
+        for (INDArray a : arrays) {
+            if (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE) {
+                throw new IllegalArgumentException("cannot sum " + a.dataType() + " arrays over ranks (float or double only)");
+            }
+        }
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             List<INDArray> whole = new ArrayList<>();
             List<INDArray[]> copies = new ArrayList<>();
@@ -109,11 +114,6 @@ public final class MpiCollectives implements Collectives {
             run("the gradient all-reduce", () -> MpiNative.allreduceBuckets(addresses, counts, code, BUCKET_BYTES));
             for (INDArray[] c : copies) {
                 c[0].assign(c[1]);
-            }
-        }
-        for (INDArray a : arrays) {
-            if (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE) {
-                throw new IllegalArgumentException("cannot sum " + a.dataType() + " arrays over ranks (float or double only)");
             }
         }
     }
