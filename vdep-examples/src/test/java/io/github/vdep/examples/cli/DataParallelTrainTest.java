@@ -209,14 +209,7 @@ class DataParallelTrainTest {
         Files.createDirectories(killed);
         Path log = dir.resolve("killed.log");
         Process job = mpirun(2, log, trainArgs(killed, 4, common));
-        Path firstCheckpoint = killed.resolve("checkpoints").resolve("step-00000002");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-        while (!Files.isDirectory(firstCheckpoint)) {
-            assertTrue(job.isAlive(), "the job ended before its first checkpoint: " + Files.readString(log));
-            assertTrue(System.nanoTime() < deadline, "no checkpoint within 180 s: " + Files.readString(log));
-            Thread.sleep(10);
-        }
-        ProcessHandle rank1 = rank(job, 1).orElseThrow(() -> new AssertionError("rank 1 not found under mpirun"));
+        ProcessHandle rank1 = rankAfterFirstCheckpoint(job, killed, log, 1);
         rank1.destroyForcibly();
         long killedAt = System.nanoTime();
         boolean ended = job.waitFor(60, TimeUnit.SECONDS);
@@ -257,6 +250,43 @@ class DataParallelTrainTest {
         for (int i = 0; i < a.size(); i++) {
             assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss of step " + (i + 1));
         }
+    }
+
+    @Test
+    void aRankThatHangsEndsTheJobAfterTheTimeout() throws Exception {
+        Path out = dir.resolve("hung");
+        Files.createDirectories(out);
+        Path log = dir.resolve("hung.log");
+        Process job = mpirun(2, log, trainArgs(out, 4, "--steps", "14", "--save-every", "2", "--lr-schedule", "constant",
+                "--dist-timeout", "20"));
+        ProcessHandle rank1 = rankAfterFirstCheckpoint(job, out, log, 1);
+        // SIGSTOP: rank 1 neither dies nor answers; rank 0's next collective waits for it
+        assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(rank1.pid())).start().waitFor());
+        long stoppedAt = System.nanoTime();
+        boolean ended = job.waitFor(60, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - stoppedAt) / 1e9;
+        String text = Files.readString(log);
+        if (!ended) {
+            rank1.destroyForcibly();
+            job.destroyForcibly();
+        }
+        assertTrue(ended, "the job still ran 60 s after rank 1 stopped answering: " + text);
+        assertNotEquals(0, job.exitValue(), text);
+        assertTrue(text.contains("vdep: rank 0 of 2: ") && text.contains("for the other ranks (timeout 20 s): a rank died or hangs"), text);
+        assertTrue(seconds >= 20, "not before the timeout: " + seconds);
+        System.out.printf("stopped rank 1; the job ended %.1f s later (timeout 20 s)%n", seconds);
+    }
+
+    /** Waits for the job's first checkpoint (step 2) and returns the process of {@code rank}. */
+    private static ProcessHandle rankAfterFirstCheckpoint(Process job, Path out, Path log, int rank) throws Exception {
+        Path firstCheckpoint = out.resolve("checkpoints").resolve("step-00000002");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (!Files.isDirectory(firstCheckpoint)) {
+            assertTrue(job.isAlive(), "the job ended before its first checkpoint: " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "no checkpoint within 180 s: " + Files.readString(log));
+            Thread.sleep(10);
+        }
+        return rank(job, rank).orElseThrow(() -> new AssertionError("rank " + rank + " not found under mpirun"));
     }
 
     /** The process of the given rank among the job's descendants (read from its environment). */
