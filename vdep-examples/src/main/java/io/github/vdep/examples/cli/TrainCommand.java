@@ -22,6 +22,9 @@ import io.github.vdep.train.data.ValidationReport;
 import io.github.vdep.train.data.image.ClipImageProcessor;
 import io.github.vdep.train.data.image.ImageAspect;
 import io.github.vdep.train.data.image.ImageProcessorConfig;
+import io.github.vdep.train.distributed.Collectives;
+import io.github.vdep.train.distributed.DataParallel;
+import io.github.vdep.train.distributed.Launch;
 import io.github.vdep.train.trainer.BatchSource;
 import io.github.vdep.train.trainer.Trainer;
 import java.io.PrintStream;
@@ -35,6 +38,7 @@ import io.github.vdep.train.schedule.ModePolicy;
 import io.github.vdep.train.schedule.ModeScheduler;
 import io.github.vdep.train.trainer.Stage;
 import io.github.vdep.train.trainer.TrainConfig;
+import io.github.vdep.train.trainer.TrainingListener;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,7 +46,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code vdep train}: VDEP (or plain LLaVA) pretraining / fine-tuning on LLaVA-format data. */
+/**
+ * {@code vdep train}: VDEP (or plain LLaVA) pretraining / fine-tuning on LLaVA-format data. Started
+ * by {@code mpirun -n N} or {@code srun}, each process is one rank of a data-parallel job
+ * (docs/distributed.md); {@code --batch-size} is then per rank.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a LLaVA-style model with the VDEP hybrid objective.")
 public final class TrainCommand implements Callable<Integer> {
@@ -108,7 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
     String lrSchedule;
     @Option(names = "--grad-clip", defaultValue = "1.0", description = "max global gradient norm, 0 = off (default ${DEFAULT-VALUE})")
     double gradClip;
-    @Option(names = "--batch-size", defaultValue = "4", description = "samples per micro-batch (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch-size", defaultValue = "4", description = "samples per micro-batch, per rank (default ${DEFAULT-VALUE})")
     int batchSize;
     @Option(names = "--grad-accum", defaultValue = "1", description = "micro-batches per optimizer step (default ${DEFAULT-VALUE})")
     int gradAccum;
@@ -134,15 +142,37 @@ public final class TrainCommand implements Callable<Integer> {
     boolean monitorImageLoss;
     @Option(names = "--prefetch", defaultValue = "4", description = "batches decoded ahead in the background (default ${DEFAULT-VALUE})")
     int prefetch;
+    @Option(names = "--dist-timeout", defaultValue = "1800", description = "data parallel: seconds a rank waits for the others before it stops (default ${DEFAULT-VALUE})")
+    double distTimeout;
 
     @Mixin
     DeviceOption device;
 
     @Override
     public Integer call() throws Exception {
+        Collectives comm = Launch.detect().connect(distTimeout);
+        if (comm.size() == 1) {
+            return train(new DataParallel(comm));
+        }
+        try {
+            int code = train(new DataParallel(comm));
+            comm.close();
+            return code;
+        } catch (Exception | Error e) {
+            // the other ranks would wait for this one forever: say why here, then end the job
+            System.err.println("vdep train: error: rank " + comm.rank() + " of " + comm.size() + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            System.err.flush();
+            comm.abort(1);
+            throw e;
+        }
+    }
+
+    private int train(DataParallel dp) throws Exception {
         long started = System.nanoTime();
         device.device(); // before anything loads
         checkModelOptions();
+        boolean main = dp.rank() == 0;
         LlavaCheckpoint.Loaded loaded = loadModel();
         if (pretrainAdapter != null) {
             ProjectorWeights.load(loaded.model(), pretrainAdapter);
@@ -157,23 +187,35 @@ public final class TrainCommand implements Callable<Integer> {
         if (report.usable() == 0) {
             throw new IllegalArgumentException(data + ": no usable record (" + report.summary() + ")");
         }
+        // every rank must read the same records in the same order, or the global batches differ
+        dp.checkSame("the training data (records, usable records, a hash of the record ids)", report.records(), report.usable(),
+                records.stream().map(ConversationRecord::id).toList().hashCode());
         ClipImageProcessor processor = report.withImage() == 0 ? null : imageProcessor(config);
         EncodingConfig encoding = new EncodingConfig(config.imageTokenIndex(), config.imageSeqLength(), maxLength);
-        DataLoaderConfig loaderConfig = new DataLoaderConfig(batchSize, encoding, !noShuffle, seed, policy, prefetch, 1);
-        long batchesPerEpoch = (report.usable() + batchSize - 1) / batchSize;
+        // every rank reads the global batch and trains on its shard of it (DataParallel)
+        int globalBatch = batchSize * dp.size();
+        DataLoaderConfig loaderConfig = new DataLoaderConfig(globalBatch, encoding, !noShuffle, seed, policy, prefetch, 1);
+        long batchesPerEpoch = (report.usable() + globalBatch - 1) / globalBatch;
         long totalSteps = steps != null ? steps : Math.max(1, (long) Math.ceil((epochs != null ? epochs : 1.0) * batchesPerEpoch / gradAccum));
         TrainConfig trainConfig = trainConfig(totalSteps);
 
-        PrintStream console = System.out;
+        PrintStream console = main ? System.out : new PrintStream(java.io.OutputStream.nullOutputStream());
         console.printf("vdep train: %d records (%d usable, %d with images), %d steps of %d x %d samples, stage %s, alpha %s, ratio %s (%s)%n",
                 report.records(), report.usable(), report.withImage(), totalSteps, batchSize, gradAccum, stage, alpha, modeRatio, modePolicy);
+        if (dp.distributed()) {
+            console.printf("data parallel: %d ranks (%s), global batch %d x %d samples%n", dp.size(), dp.collectives().description(),
+                    globalBatch, gradAccum);
+        }
         LlavaDataLoader[] last = new LlavaDataLoader[1];
         TextTokenizer tok = Tokenizers.open(tokenizerFile);
         try (AutoCloseable closeTokenizer = tok instanceof AutoCloseable c ? c : () -> { }) {
             BatchSource source = from -> last[0] = new LlavaDataLoader(records, tok, tpl, processor, images, loaderConfig, from);
             ProgressListener progress = new ProgressListener(console, "train");
-            Trainer trainer = new Trainer(llava, trainConfig, source, progress);
+            Trainer trainer = new Trainer(llava, trainConfig, source, main ? progress : TrainingListener.NONE, dp);
             trainer.run();
+            if (!main) {
+                return 0;
+            }
             Path finalDir = out.resolve("final");
             if (saveLayout.equals("llava")) {
                 LlavaOriginalCheckpoint.save(llava, config, finalDir, towerName(), aspect());

@@ -18,7 +18,7 @@ import picocli.CommandLine;
  */
 class DocsCommandLinesTest {
     static final Path DOCS = Path.of("..", "docs");
-    static final List<String> GUIDES = List.of("getting-started.md", "real-checkpoints.md", "cuda.md", "evaluation.md");
+    static final List<String> GUIDES = List.of("getting-started.md", "real-checkpoints.md", "cuda.md", "evaluation.md", "distributed.md");
 
     /** The ./vdep command lines of a markdown file's bash blocks, continuation lines joined. */
     static List<String> commandLines(Path file) throws Exception {

@@ -69,24 +69,39 @@ public final class HybridLoss {
      */
     public LossResult compute(LlavaOutput out, CausalLanguageModel lm, INDArray labels, int[] imageSample, BatchMode mode, double alpha,
             boolean monitor) {
+        return compute(out, lm, labels, imageSample, mode, alpha, monitor, LossNormalizer.WHOLE);
+    }
+
+    /**
+     * As {@link #compute(LlavaOutput, CausalLanguageModel, INDArray, int[], BatchMode, double, boolean)}
+     * for a batch that is a shard of a larger one: the text and image terms of the total are
+     * weighted by {@code normalizer} (called exactly once per call, whatever the batch holds, since
+     * a data-parallel normalizer is a collective operation). The reported losses stay this batch's
+     * own means; the weights are in the result.
+     */
+    public LossResult compute(LlavaOutput out, CausalLanguageModel lm, INDArray labels, int[] imageSample, BatchMode mode, double alpha,
+            boolean monitor, LossNormalizer normalizer) {
         int[] targets = shiftedTargets(labels);
         Tensor text = lm != null && out.logits() == null ? textLossAtTargets(out.hidden(), lm, targets) : F.crossEntropy(out.logits(), targets);
         long supervised = countSupervised(targets);
         boolean train = mode.anyVdep();
-        if ((!train && !monitor) || out.imageFeatures() == null) {
-            return new LossResult(text, text.item(), null, supervised, 0, null);
+        int[][] pairs = null;
+        if ((train || monitor) && out.imageFeatures() != null) {
+            int t = (int) labels.size(1);
+            boolean[] samples = train ? mode.vdepSamples() : BatchMode.vdep(mode.vdepSamples().length).vdepSamples();
+            pairs = imagePairs(out.imageRows(), imageSample, samples, t);
         }
-        int t = (int) labels.size(1);
-        boolean[] samples = train ? mode.vdepSamples() : BatchMode.vdep(mode.vdepSamples().length).vdepSamples();
-        int[][] pairs = imagePairs(out.imageRows(), imageSample, samples, t);
-        if (pairs[0].length == 0) {
-            return new LossResult(text, text.item(), null, supervised, 0, null);
+        int pairCount = pairs == null ? 0 : pairs[0].length;
+        double[] w = normalizer.weights(supervised, pairCount);
+        Tensor weightedText = w[0] == 1 ? text : F.scale(text, w[0]);
+        if (pairCount == 0) {
+            return new LossResult(weightedText, text.item(), null, supervised, 0, null, w[0], w[1]);
         }
         Tensor[] predAndTarget = imagePredictionAndTarget(out, pairs[0], pairs[1]);
         Tensor image = config.distance().apply(predAndTarget[0], predAndTarget[1]);
         double targetRms = rms(predAndTarget[1]);
-        Tensor total = !train || alpha == 0 ? text : F.add(text, F.scale(image, alpha));
-        return new LossResult(total, text.item(), image.item(), supervised, train ? pairs[0].length : 0, targetRms);
+        Tensor total = !train || alpha == 0 ? weightedText : F.add(weightedText, F.scale(image, alpha * w[1]));
+        return new LossResult(total, text.item(), image.item(), supervised, train ? pairCount : 0, targetRms, w[0], w[1]);
     }
 
     /** The root mean square of a tensor's elements (a metric: no gradient, temporaries freed), on its device. */

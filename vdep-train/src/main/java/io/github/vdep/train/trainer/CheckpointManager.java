@@ -46,9 +46,16 @@ public final class CheckpointManager {
     static final String LATEST = "latest";
 
     private final Path root;
+    private final int worldSize;
 
     public CheckpointManager(Path root) {
+        this(root, 1);
+    }
+
+    /** For a data-parallel run of {@code worldSize} ranks: its checkpoints resume only with as many. */
+    public CheckpointManager(Path root, int worldSize) {
         this.root = root;
+        this.worldSize = worldSize;
     }
 
     public Path root() {
@@ -76,6 +83,7 @@ public final class CheckpointManager {
         s.put("seed", state.seed());
         s.put("optimizer", state.optimizer());
         s.put("trainable_parameters", trainable.size());
+        s.put("world_size", worldSize);
         Files.writeString(tmp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
         fsyncDirectory(tmp);
         deleteRecursively(dir);
@@ -113,6 +121,11 @@ public final class CheckpointManager {
             s = JSON.readTree(dir.resolve(STATE).toFile());
         } catch (IOException e) {
             throw new CheckpointException(dir.resolve(STATE), "cannot be read: " + e.getMessage(), e);
+        }
+        int ranks = s.path("world_size").asInt(1);
+        if (ranks != worldSize) {
+            throw new CheckpointException(dir.resolve(STATE), "was written by a run of " + ranks + " rank(s) but this run has " + worldSize
+                    + "; resume with " + ranks + " rank(s) (the global batch and the data shards depend on it)");
         }
         String opt = s.path("optimizer").asText();
         if (!opt.equals(optimizer.name())) {

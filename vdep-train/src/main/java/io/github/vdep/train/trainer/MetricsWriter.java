@@ -54,6 +54,9 @@ public final class MetricsWriter implements AutoCloseable {
         if (m.skipped()) {
             o.put("skipped", true);
         }
+        if (m.commSeconds() > 0) {
+            o.put("comm_seconds", m.commSeconds());
+        }
         try {
             out.write(JSON.writeValueAsString(o));
             out.newLine();

@@ -8,6 +8,7 @@ import io.github.vdep.core.llava.LlavaOutput;
 import io.github.vdep.core.ops.F;
 import io.github.vdep.train.data.Batch;
 import io.github.vdep.train.data.DataPosition;
+import io.github.vdep.train.distributed.DataParallel;
 import io.github.vdep.train.loss.BatchMode;
 import io.github.vdep.train.loss.HybridLoss;
 import io.github.vdep.train.loss.LossResult;
@@ -36,6 +37,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each micro-batch loss is its own mean and is divided by {@code gradAccum}, as Hugging
  * Face's Trainer and LLaVA do.
+ *
+ * <p>Data parallel ({@link DataParallel} over N ranks): the data source yields global batches of
+ * N times the configured batch size; each rank trains on its shard, with its losses weighted by
+ * its share of the global batch, and the gradients are summed over the ranks before clipping, so
+ * every rank takes the one-process step on the global batch. Rank 0 alone writes metrics and
+ * checkpoints.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -50,12 +57,23 @@ public final class Trainer {
     private final ModeScheduler modes;
     private final LrSchedule lrSchedule;
     private final CheckpointManager checkpoints;
+    private final DataParallel dp;
 
     /**
      * Moves the model to the config's device (in place, as Hugging Face's Trainer does), applies
      * the config's trainable patterns to it and builds the optimizer.
      */
     public Trainer(LlavaModel model, TrainConfig config, BatchSource data, TrainingListener listener) {
+        this(model, config, data, listener, DataParallel.single());
+    }
+
+    /**
+     * As {@link #Trainer(LlavaModel, TrainConfig, BatchSource, TrainingListener)}, as one rank of a
+     * data-parallel job: {@code data} must yield global batches ({@code dp.size()} times
+     * {@code config.batchSize()} samples), the same on every rank.
+     */
+    public Trainer(LlavaModel model, TrainConfig config, BatchSource data, TrainingListener listener, DataParallel dp) {
+        this.dp = dp;
         model.to(config.device());
         this.model = model;
         this.config = config;
@@ -67,7 +85,7 @@ public final class Trainer {
         this.loss = new HybridLoss(config.imageLoss());
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
-        this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"));
+        this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), dp.size());
     }
 
     public Map<String, Parameter> trainableParameters() {
@@ -94,16 +112,28 @@ public final class Trainer {
                 LOG.info("--resume: no checkpoint under {}, starting from step 0", checkpoints.root());
             }
         }
+        if (dp.distributed()) {
+            dp.checkSame("the run (steps, batch size, accumulation, seed, trainable tensors and parameters)", config.steps(), config.batchSize(),
+                    config.gradAccum(), config.seed(), trainable.size(), model.trainableParameterCount());
+            dp.checkSame("the step and data position to start from", state.step(), state.position().epoch(), state.position().consumed());
+            dp.broadcastFromRankZero(trainable.values());
+            LOG.info("rank {} of {} ({}): global batch {} x {} ranks", dp.rank(), dp.size(), dp.collectives().description(),
+                    config.batchSize(), dp.size());
+        }
         LOG.info("training {} of {} parameters ({} tensors), {} steps, optimizer {}, lr {}", model.trainableParameterCount(),
                 model.parameterCount(), trainable.size(), config.steps(), optimizer.name(), config.lr());
         listener.onStart(state.step(), config.steps());
         Iterator<Batch> batches = data.open(state.position());
-        try (MetricsWriter metrics = new MetricsWriter(config.outDir().resolve("metrics.jsonl"), state.step())) {
+        boolean writer = dp.rank() == 0;
+        try (MetricsWriter metrics = writer ? new MetricsWriter(config.outDir().resolve("metrics.jsonl"), state.step()) : null) {
             while (state.step() < config.steps()) {
                 state = step(state, batches, metrics);
                 boolean last = state.step() == config.steps();
                 if (last || (config.saveEvery() > 0 && state.step() % config.saveEvery() == 0)) {
-                    listener.onCheckpoint(state.step(), checkpoints.save(state, trainable, optimizer));
+                    if (writer) {
+                        listener.onCheckpoint(state.step(), checkpoints.save(state, trainable, optimizer));
+                    }
+                    dp.collectives().barrier(); // a failed save on rank 0 stops the job here
                 }
             }
         } finally {
@@ -121,6 +151,7 @@ public final class Trainer {
     private TrainerState step(TrainerState state, Iterator<Batch> batches, MetricsWriter metrics) {
         long step = state.step() + 1;
         long start = System.nanoTime();
+        double commStart = dp.collectives().seconds();
         double lr = lrSchedule.at(step);
         double alpha = config.alpha().at(step, config.steps());
         double lossSum = 0;
@@ -131,31 +162,66 @@ public final class Trainer {
         long tokens = 0;
         String mode = null;
         DataPosition position = state.position();
+        // shared over the ranks, per micro-batch: weighted loss, text loss, image loss and target rms^2, ranks with an image loss; then tokens
+        double[] shared = new double[5 * config.gradAccum() + 1];
         for (int micro = 0; micro < config.gradAccum(); micro++) {
-            Batch batch = next(batches);
-            BatchMode m = modes.modeFor(step, batch.size(), (step - 1) * (long) config.batchSize() * config.gradAccum() + (long) micro * batch.size());
-            String label = m.kind().label();
+            Batch global = next(batches);
+            long offset = (step - 1) * (long) config.batchSize() * dp.size() * config.gradAccum() + (long) micro * global.size();
+            String label = modes.modeFor(step, global.size(), offset).kind().label();
             mode = mode == null || mode.equals(label) ? label : "mixed";
+            position = global.position();
+            Batch batch = dp.shard(global);
+            if (batch == null) {
+                dp.skipEmptyShard();
+                continue;
+            }
+            BatchMode m = modes.modeFor(step, batch.size(), offset + dp.shardStart(global.size()));
             // record(true): the backward pass frees the step's intermediate values as it goes (read them before it)
             try (Tape tape = Tape.record(true)) {
                 // no full logits: the loss applies the LM head at the supervised positions only
                 LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), false);
                 LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, alpha,
-                        config.monitorImageLoss());
+                        config.monitorImageLoss(), dp.normalizer());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
-                lossSum += r.total().item();
+                double value = r.total().item();
+                lossSum += value;
                 tape.backward(total);
                 textSum += r.textLoss();
+                shared[5 * micro] = value;
+                shared[5 * micro + 1] = r.textLoss() * r.textWeight();
                 if (r.imageLoss() != null) {
                     imageSum += r.imageLoss();
                     targetRmsSum += r.imageTargetRms();
                     imageCount++;
+                    shared[5 * micro + 2] = r.imageLoss() * r.imageWeight();
+                    shared[5 * micro + 3] = r.imageTargetRms() * r.imageTargetRms() * r.imageWeight();
+                    shared[5 * micro + 4] = 1;
                 }
             }
             tokens += batch.attentionMask().sumNumber().longValue();
-            position = batch.position();
         }
         int accum = config.gradAccum();
+        if (dp.distributed()) {
+            // the global batch's values: the weighted shard values summed over the ranks
+            shared[5 * accum] = tokens;
+            dp.sum(shared);
+            dp.sumGradients(trainable.values());
+            lossSum = 0;
+            textSum = 0;
+            imageSum = 0;
+            targetRmsSum = 0;
+            imageCount = 0;
+            for (int micro = 0; micro < accum; micro++) {
+                lossSum += shared[5 * micro];
+                textSum += shared[5 * micro + 1];
+                if (shared[5 * micro + 4] > 0) {
+                    imageSum += shared[5 * micro + 2];
+                    targetRmsSum += Math.sqrt(shared[5 * micro + 3]);
+                    imageCount++;
+                }
+            }
+            tokens = (long) shared[5 * accum];
+        }
         double lossMean = lossSum / accum;
         double gradNorm = GradientClipping.clip(trainable.values(), config.gradClip());
         boolean bad = !Double.isFinite(lossMean) || !Double.isFinite(gradNorm);
@@ -174,8 +240,10 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) / 1e9;
         StepMetrics m = new StepMetrics(step, config.steps(), mode, lossMean, textSum / accum, imageCount == 0 ? null : imageSum / imageCount,
                 imageCount == 0 ? null : targetRmsSum / imageCount,
-                alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad);
-        metrics.write(m);
+                alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad, dp.collectives().seconds() - commStart);
+        if (metrics != null) {
+            metrics.write(m);
+        }
         listener.onStep(m);
         return new TrainerState(step, position, badSteps, state.seed(), optimizer.name());
     }

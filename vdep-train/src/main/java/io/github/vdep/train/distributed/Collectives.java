@@ -1,0 +1,49 @@
+package io.github.vdep.train.distributed;
+
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The collective operations data-parallel training needs, over all ranks of the job. Every rank
+ * must make the same calls in the same order (they are collective). {@link SingleProcess} is the
+ * one-rank implementation (every operation the identity); {@link MpiCollectives} runs them over
+ * MPI. A GPU implementation (NCCL) would take the same place; see docs/distributed.md.
+ */
+public interface Collectives extends AutoCloseable {
+    /** This process's rank, 0 to {@code size() - 1}. */
+    int rank();
+
+    /** The number of ranks. */
+    int size();
+
+    /** How the job was launched and over what, for logs ("single process", "mpirun, Open MPI v4.1.4"). */
+    String description();
+
+    /** Sums the arrays element-wise over the ranks, in place (all float or double, whole, row-major). */
+    void sumInPlace(List<INDArray> arrays);
+
+    /** Sums the values over the ranks, in place. */
+    void sum(double[] values);
+
+    /** The element-wise minimum over the ranks, in place. */
+    void min(long[] values);
+
+    /** The element-wise maximum over the ranks, in place. */
+    void max(long[] values);
+
+    /** Copies rank {@code root}'s arrays into every rank's (same shapes and types everywhere). */
+    void broadcast(List<INDArray> arrays, int root);
+
+    /** Waits until every rank has arrived. */
+    void barrier();
+
+    /** Seconds spent in collective operations so far (waiting for slower ranks included). */
+    double seconds();
+
+    /** Ends the whole job after a failure on this rank (the other ranks would wait forever). */
+    void abort(int exitCode);
+
+    /** Leaves the job cleanly (every rank calls it at the end). */
+    @Override
+    void close();
+}
