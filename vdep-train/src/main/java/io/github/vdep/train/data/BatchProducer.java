@@ -14,7 +14,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Walks the (shuffled, multi-epoch) record order and assembles batches of usable samples,
@@ -23,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * record order, so batches do not depend on the number of workers.
  */
 final class BatchProducer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchProducer.class);
 
     /**
      * A prepared batch before collation.
@@ -216,11 +220,26 @@ final class BatchProducer implements AutoCloseable {
         }
     }
 
-    /** Stops the worker pool (interrupting running work); safe to call from another thread. */
+    /**
+     * Stops the worker pool (interrupting running work) and waits for the record in preparation to
+     * finish: the caller may close the tokenizer next, and a worker still inside its native encode
+     * would then read freed memory (a JVM crash, seen in the tests). Safe to call from another thread.
+     */
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        if (pool == null) {
+            return;
+        }
+        pool.shutdownNow();
+        if (Thread.currentThread().getName().startsWith("vdep-data-worker-")) {
+            return; // a worker cannot wait for itself
+        }
+        try {
+            if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("data loader workers still running 60 s after close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
