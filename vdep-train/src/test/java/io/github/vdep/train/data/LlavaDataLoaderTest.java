@@ -244,13 +244,22 @@ class LlavaDataLoaderTest {
         LlavaDataLoader l = loader(records, config(2).withPrefetch(2, 2), DataPosition.START);
         l.next();
         assertTrue(threadAlive("vdep-data-prefetch"));
+        List<Thread> workers = threads("vdep-data-worker-");
+        assertFalse(workers.isEmpty(), "the loader runs worker threads");
         l.close();
         assertFalse(threadAlive("vdep-data-prefetch"));
-        Thread.sleep(100);
-        assertFalse(threadAlive("vdep-data-worker-"));
+        // close() interrupts the pool; its threads must end promptly
+        for (Thread t : workers) {
+            t.join(10_000);
+            assertFalse(t.isAlive(), t.getName() + " still runs 10 s after close()");
+        }
         assertFalse(l.hasNext());
         assertThrows(IllegalStateException.class, l::next);
         l.close();
+    }
+
+    private static List<Thread> threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().startsWith(prefix)).toList();
     }
 
     private static boolean threadAlive(String prefix) {
