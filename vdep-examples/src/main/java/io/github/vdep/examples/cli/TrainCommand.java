@@ -19,7 +19,11 @@ import io.github.vdep.train.data.image.ClipImageProcessor;
 import io.github.vdep.train.data.image.ImageAspect;
 import io.github.vdep.train.data.image.ImageProcessorConfig;
 import io.github.vdep.train.trainer.BatchSource;
+import io.github.vdep.train.trainer.MemoryEstimate;
+import io.github.vdep.train.trainer.MemoryLimit;
+import io.github.vdep.train.trainer.OutputLock;
 import io.github.vdep.train.trainer.Trainer;
+import io.github.vdep.train.trainer.TrainerState;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -41,6 +45,12 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a LLaVA-style model with the VDEP hybrid objective.")
 public final class TrainCommand implements Callable<Integer> {
+    /**
+     * Exit status after a stop on SIGTERM/SIGINT: the current step finished and a checkpoint was
+     * written; rerun with {@code --resume} (75 is sysexits' EX_TEMPFAIL, "try again later").
+     */
+    public static final int EXIT_STOPPED = 75;
+
     @Option(names = "--model", description = "llava-hf checkpoint directory to start from")
     Path model;
     @Option(names = "--vision", description = "CLIP checkpoint directory (with --llm: a new projector)")
@@ -125,10 +135,22 @@ public final class TrainCommand implements Callable<Integer> {
     boolean monitorImageLoss;
     @Option(names = "--prefetch", defaultValue = "4", description = "batches decoded ahead in the background (default ${DEFAULT-VALUE})")
     int prefetch;
+    @Option(names = "--max-image-pixels", defaultValue = "89478485", description = "images whose header declares more pixels are bad records, never decoded (default ${DEFAULT-VALUE}, Pillow's)")
+    long maxImagePixels;
+    @Option(names = "--save-total-limit", defaultValue = "0", description = "keep only the newest N checkpoints; 0 keeps all (default ${DEFAULT-VALUE})")
+    int saveTotalLimit;
 
     @Override
     public Integer call() throws Exception {
+        // one run per --out; SIGTERM/SIGINT become a stop after the current step (exit status EXIT_STOPPED)
+        try (OutputLock lock = OutputLock.acquire(out, "vdep train"); StopSignals stop = StopSignals.install(System.out)) {
+            return train(stop);
+        }
+    }
+
+    private int train(StopSignals stop) throws Exception {
         long started = System.nanoTime();
+        MemoryEstimate.of(plannedConfig(), trainConfig(1).trainable(), optimizer, 4).check(MemoryLimit.host());
         LlavaCheckpoint.Loaded loaded = loadModel();
         LlavaModel llava = loaded.model();
         LlavaConfig config = loaded.config();
@@ -142,7 +164,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         ClipImageProcessor processor = report.withImage() == 0 ? null : imageProcessor(config);
         EncodingConfig encoding = new EncodingConfig(config.imageTokenIndex(), config.imageSeqLength(), maxLength);
-        DataLoaderConfig loaderConfig = new DataLoaderConfig(batchSize, encoding, !noShuffle, seed, policy, prefetch, 1);
+        DataLoaderConfig loaderConfig = new DataLoaderConfig(batchSize, encoding, !noShuffle, seed, policy, prefetch, 1)
+                .withMaxImagePixels(maxImagePixels);
         long batchesPerEpoch = (report.usable() + batchSize - 1) / batchSize;
         long totalSteps = steps != null ? steps : Math.max(1, (long) Math.ceil((epochs != null ? epochs : 1.0) * batchesPerEpoch / gradAccum));
         TrainConfig trainConfig = trainConfig(totalSteps);
@@ -154,8 +177,13 @@ public final class TrainCommand implements Callable<Integer> {
         try (HfTokenizer tok = HfTokenizer.load(tokenizerFile)) {
             BatchSource source = from -> last[0] = new LlavaDataLoader(records, tok, tpl, processor, images, loaderConfig, from);
             ProgressListener progress = new ProgressListener(console, "train");
-            Trainer trainer = new Trainer(llava, trainConfig, source, progress);
-            trainer.run();
+            Trainer trainer = new Trainer(llava, trainConfig, source, progress).stopWhen(stop::requested);
+            TrainerState state = trainer.run();
+            if (state.step() < totalSteps) {
+                console.printf("vdep train: stopped on %s after step %d of %d; checkpoint in %s; continue with --resume (exit status %d)%n",
+                        stop.received(), state.step(), totalSteps, out.resolve("checkpoints"), EXIT_STOPPED);
+                return EXIT_STOPPED;
+            }
             Path finalDir = out.resolve("final");
             LlavaCheckpoint.save(llava, config, finalDir);
             Files.copy(tokenizerFile, finalDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
@@ -176,6 +204,17 @@ public final class TrainCommand implements Callable<Integer> {
                     .print(console);
         }
         return 0;
+    }
+
+    /** The model config, read and checked without loading any weights. */
+    private LlavaConfig plannedConfig() {
+        if (model != null) {
+            return LlavaConfig.read(model.resolve("config.json"));
+        }
+        if (vision == null || llm == null) {
+            throw new IllegalArgumentException("give --model DIR, or --vision DIR with --llm DIR");
+        }
+        return LlavaCheckpoint.combinedConfig(vision, llm, projector, -2, "default", imageTokenIndex);
     }
 
     private LlavaCheckpoint.Loaded loadModel() {
@@ -203,9 +242,11 @@ public final class TrainCommand implements Callable<Integer> {
         Stage st = Stage.parse(stage);
         int[] ratio = ModeScheduler.parseRatio(modeRatio);
         ImageLossConfig il = new ImageLossConfig(RegressionLoss.parse(imageLoss), !noShift, imageLossLayer, !noDetach);
-        return new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
+        TrainConfig.Builder b = new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps, monitorImageLoss);
+                resume, maxBadSteps, monitorImageLoss).toBuilder();
+        b.saveTotalLimit = saveTotalLimit;
+        return b.build();
     }
 }

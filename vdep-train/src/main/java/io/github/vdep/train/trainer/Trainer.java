@@ -24,6 +24,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,7 @@ public final class Trainer {
     private final ModeScheduler modes;
     private final LrSchedule lrSchedule;
     private final CheckpointManager checkpoints;
+    private BooleanSupplier stopRequested = () -> false;
 
     /** Applies the config's trainable patterns to the model and builds the optimizer. */
     public Trainer(LlavaModel model, TrainConfig config, BatchSource data, TrainingListener listener) {
@@ -63,7 +65,19 @@ public final class Trainer {
         this.loss = new HybridLoss(config.imageLoss());
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
-        this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"));
+        this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), config.saveTotalLimit());
+    }
+
+    /**
+     * Asks the run to stop early when {@code requested} turns true (for example on SIGTERM): the
+     * current optimizer step finishes, a checkpoint is written, and {@link #run()} returns a state
+     * before {@code config.steps()}. Checked between optimizer steps.
+     *
+     * @return this trainer
+     */
+    public Trainer stopWhen(BooleanSupplier requested) {
+        this.stopRequested = requested;
+        return this;
     }
 
     public Map<String, Parameter> trainableParameters() {
@@ -95,11 +109,21 @@ public final class Trainer {
         listener.onStart(state.step(), config.steps());
         Iterator<Batch> batches = data.open(state.position());
         try (MetricsWriter metrics = new MetricsWriter(config.outDir().resolve("metrics.jsonl"), state.step())) {
+            if (stopRequested.getAsBoolean()) {
+                // nothing has changed since the start (or the checkpoint resumed from): nothing to save
+                LOG.info("stop requested before step {}", state.step() + 1);
+                return state;
+            }
             while (state.step() < config.steps()) {
                 state = step(state, batches, metrics);
                 boolean last = state.step() == config.steps();
-                if (last || (config.saveEvery() > 0 && state.step() % config.saveEvery() == 0)) {
+                boolean stopping = !last && stopRequested.getAsBoolean();
+                if (last || stopping || (config.saveEvery() > 0 && state.step() % config.saveEvery() == 0)) {
                     listener.onCheckpoint(state.step(), checkpoints.save(state, trainable, optimizer));
+                }
+                if (stopping) {
+                    LOG.info("stop requested: stopped after step {} of {} with a checkpoint", state.step(), config.steps());
+                    return state;
                 }
             }
         } finally {
