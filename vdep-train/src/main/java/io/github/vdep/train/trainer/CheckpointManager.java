@@ -116,6 +116,22 @@ public final class CheckpointManager {
         return dir;
     }
 
+    /**
+     * Removes the partial copies ({@code .tmp-step-*}) a killed run left behind; only the run that
+     * holds the output (see {@link OutputLock}) may call this.
+     */
+    public void removePartials() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : (Iterable<Path>) dirs.filter(d -> d.getFileName().toString().startsWith(".tmp-step-"))::iterator) {
+                LOG.info("removing {}, the partial copy of an interrupted checkpoint write", d);
+                deleteRecursively(d);
+            }
+        }
+    }
+
     /** Removes the partial copy and describes the failure with what is left to resume from. */
     private CheckpointWriteException failed(String name, Path tmp, Exception e) {
         try {

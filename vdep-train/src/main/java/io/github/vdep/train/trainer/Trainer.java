@@ -91,6 +91,7 @@ public final class Trainer {
     /** Runs to {@code config.steps()} (resuming from the latest checkpoint if asked) and returns the final state. */
     public TrainerState run() throws IOException {
         Files.createDirectories(config.outDir());
+        checkpoints.removePartials();
         TrainerState state = new TrainerState(0, DataPosition.START, 0, config.seed(), optimizer.name());
         if (config.resume()) {
             Optional<Path> latest = checkpoints.latest();

@@ -106,6 +106,16 @@ class TrainerFaultsTest {
     }
 
     @Test
+    void aRunRemovesThePartialCopiesAKilledRunLeft() throws Exception {
+        Path out = tmp.resolve("leftovers");
+        Path partial = Files.createDirectories(out.resolve("checkpoints/.tmp-step-00000007"));
+        Files.writeString(partial.resolve("trainable.safetensors"), "half");
+        new Trainer(GoldenFixture.model(), config(out, 1, 0, false, 0), GoldenFixture.repeating(), TrainingListener.NONE).run();
+        assertFalse(Files.exists(partial));
+        assertEquals("step-00000001", Files.readString(out.resolve("checkpoints/latest")));
+    }
+
+    @Test
     void aStopRequestFinishesTheStepWritesACheckpointAndResumeContinues() throws Exception {
         Path out = tmp.resolve("stop");
         AtomicBoolean stop = new AtomicBoolean();
