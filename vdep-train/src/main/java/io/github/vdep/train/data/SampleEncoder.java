@@ -28,7 +28,9 @@ import java.util.Objects;
  *       {@code </s>}; the offset rule needs no per-tokenizer corrections ({@code legacy}) and
  *       cannot hit LLaVA's "tokenization mismatch" case.</li>
  *   <li>Truncation to {@code maxLength} at the end; a cut into (or past the start of) an image's
- *       run, or a result without any supervised label, makes the record bad.</li>
+ *       run, or a result without any supervised label, makes the record bad. Tokenisation stops
+ *       once {@code maxLength + 1} tokens are known, so a very long conversation is never
+ *       tokenised whole.</li>
  * </ol>
  *
  * <p>Immutable; thread-safe when the tokenizer is.

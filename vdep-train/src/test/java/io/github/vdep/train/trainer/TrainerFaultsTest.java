@@ -82,10 +82,11 @@ class TrainerFaultsTest {
     }
 
     @Test
-    void aFailedWriteRemovesItsPartialCopyAndNamesThePreviousCheckpoint() throws Exception {
+    void aFailedWriteKeepsLatestAndNamesThePreviousCheckpoint() throws Exception {
         Path out = tmp.resolve("partial");
         Path checkpoints = out.resolve("checkpoints");
-        // the write of step 4 fails half-way: its temporary directory is blocked by a directory where a file must go
+        // the last part of step 4's write fails: a directory blocks the file that replaces latest
+        // (DiskFullTest fails a write half-way, on a real full disk)
         TrainingListener blocker = new TrainingListener() {
             @Override
             public void onCheckpoint(long step, Path dir) {
