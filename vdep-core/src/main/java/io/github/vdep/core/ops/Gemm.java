@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
 final class Gemm {
     private static final Logger LOG = LoggerFactory.getLogger(Gemm.class);
     private static final boolean DIRECT = direct();
+    /** Products that took the direct OpenBLAS path (tests check that it runs). */
+    private static final java.util.concurrent.atomic.LongAdder DIRECT_CALLS = new java.util.concurrent.atomic.LongAdder();
 
     private Gemm() {
     }
@@ -53,6 +55,7 @@ final class Gemm {
         if (m == 0 || n == 0) {
             return;
         }
+        DIRECT_CALLS.increment();
         int lda = (int) a.size(1);
         int ldb = (int) b.size(1);
         int ta = transA ? openblasTrans() : openblasNoTrans();
@@ -67,6 +70,16 @@ final class Gemm {
                     new DoublePointer(c.data().addressPointer()), n);
         }
         java.lang.ref.Reference.reachabilityFence(new Object[] {a, b, c}); // their memory is read above
+    }
+
+    /** Whether whole float/double matrices go straight to OpenBLAS on this backend. */
+    static boolean directAvailable() {
+        return DIRECT;
+    }
+
+    /** How many products have taken the direct OpenBLAS path so far. */
+    static long directCalls() {
+        return DIRECT_CALLS.sum();
     }
 
     private static int openblasTrans() {

@@ -3,6 +3,7 @@ package io.github.vdep.core.ops;
 import static io.github.vdep.core.testing.GradCheck.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,6 +15,8 @@ class GemmTest {
 
     @Test
     void matchesNd4jForEveryTransposeAndBeta() {
+        assertTrue(Gemm.directAvailable(), "the CPU backend with OpenBLAS takes the direct path");
+        long before = Gemm.directCalls();
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             INDArray a = random(1, 13, 7).castTo(type);
             INDArray b = random(2, 7, 11).castTo(type);
@@ -34,6 +37,7 @@ class GemmTest {
             Gemm.gemm(a, b, c, false, false, 1.0, 0.0);
             assertEquals(0.0, c.sub(a.mmul(b)).amaxNumber().doubleValue(), 1e-5, type + " beta 0");
         }
+        assertEquals(10, Gemm.directCalls() - before, "each product above ran on the direct path");
     }
 
     @Test
@@ -42,7 +46,9 @@ class GemmTest {
         INDArray a = wide.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 8)); // a column view: not whole
         INDArray b = random(5, 7, 11).castTo(DataType.FLOAT);
         INDArray c = random(6, 13, 11).castTo(DataType.FLOAT);
+        long before = Gemm.directCalls();
         Gemm.gemm(a, b, c, false, false, 1.0, 0.0);
+        assertEquals(before, Gemm.directCalls(), "a view is not handed to OpenBLAS");
         assertEquals(0.0, c.sub(a.dup('c').mmul(b)).amaxNumber().doubleValue(), 1e-5);
         INDArray wrong = random(7, 6, 11).castTo(DataType.FLOAT);
         assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(random(8, 13, 7).castTo(DataType.FLOAT), wrong, c, false, false, 1.0, 0.0));

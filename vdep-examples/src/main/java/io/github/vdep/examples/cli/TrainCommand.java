@@ -26,7 +26,11 @@ import io.github.vdep.train.distributed.Collectives;
 import io.github.vdep.train.distributed.DataParallel;
 import io.github.vdep.train.distributed.Launch;
 import io.github.vdep.train.trainer.BatchSource;
+import io.github.vdep.train.trainer.MemoryEstimate;
+import io.github.vdep.train.trainer.MemoryLimit;
+import io.github.vdep.train.trainer.OutputLock;
 import io.github.vdep.train.trainer.Trainer;
+import io.github.vdep.train.trainer.TrainerState;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
@@ -54,6 +58,12 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a LLaVA-style model with the VDEP hybrid objective.")
 public final class TrainCommand implements Callable<Integer> {
+    /**
+     * Exit status after a stop on SIGTERM/SIGINT: the current step finished and a checkpoint was
+     * written; rerun with {@code --resume} (75 is sysexits' EX_TEMPFAIL, "try again later").
+     */
+    public static final int EXIT_STOPPED = 75;
+
     @Option(names = "--model", description = "llava-hf or original LLaVA (LlavaLlamaForCausalLM) checkpoint directory to start from")
     Path model;
     @Option(names = "--vision", description = "CLIP checkpoint directory (with --llm: a new projector; with an original LLaVA --model: its tower)")
@@ -145,6 +155,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dist-timeout", defaultValue = "1800", description = "data parallel: seconds a rank waits for the others before it stops (default ${DEFAULT-VALUE})")
     double distTimeout;
 
+    @Option(names = "--max-image-pixels", defaultValue = "89478485", description = "images whose header declares more pixels are bad records, never decoded (default ${DEFAULT-VALUE}, Pillow's)")
+    long maxImagePixels;
+    @Option(names = "--save-total-limit", defaultValue = "0", description = "keep only the newest N checkpoints; 0 keeps all (default ${DEFAULT-VALUE})")
+    int saveTotalLimit;
+
     @Mixin
     DeviceOption device;
 
@@ -152,10 +167,10 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Collectives comm = Launch.detect().connect(distTimeout);
         if (comm.size() == 1) {
-            return train(new DataParallel(comm));
+            return trainLocked(new DataParallel(comm));
         }
         try {
-            int code = train(new DataParallel(comm));
+            int code = trainLocked(new DataParallel(comm));
             comm.close();
             return code;
         } catch (Exception | Error e) {
@@ -168,10 +183,25 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private int train(DataParallel dp) throws Exception {
+    /**
+     * One run per --out (rank 0, the writer, holds the lock); SIGTERM/SIGINT become a stop after
+     * the current step, agreed by all ranks (exit status EXIT_STOPPED).
+     */
+    private int trainLocked(DataParallel dp) throws Exception {
+        try (OutputLock lock = dp.rank() == 0 ? OutputLock.acquire(out, "vdep train") : null;
+                StopSignals stop = StopSignals.install(System.out)) {
+            return train(dp, stop);
+        }
+    }
+
+    private int train(DataParallel dp, StopSignals stop) throws Exception {
         long started = System.nanoTime();
         device.device(); // before anything loads
         checkModelOptions();
+        // an original LLaVA checkpoint's config is only complete with its tower's: not estimated up front
+        if (!originalModel()) {
+            MemoryEstimate.of(plannedConfig(), trainConfig(1).trainable(), optimizer, 4).check(MemoryLimit.host());
+        }
         boolean main = dp.rank() == 0;
         LlavaCheckpoint.Loaded loaded = loadModel();
         if (pretrainAdapter != null) {
@@ -194,7 +224,8 @@ public final class TrainCommand implements Callable<Integer> {
         EncodingConfig encoding = new EncodingConfig(config.imageTokenIndex(), config.imageSeqLength(), maxLength);
         // every rank reads the global batch and trains on its shard of it (DataParallel)
         int globalBatch = batchSize * dp.size();
-        DataLoaderConfig loaderConfig = new DataLoaderConfig(globalBatch, encoding, !noShuffle, seed, policy, prefetch, 1);
+        DataLoaderConfig loaderConfig = new DataLoaderConfig(globalBatch, encoding, !noShuffle, seed, policy, prefetch, 1)
+                .withMaxImagePixels(maxImagePixels);
         long batchesPerEpoch = (report.usable() + globalBatch - 1) / globalBatch;
         long totalSteps = steps != null ? steps : Math.max(1, (long) Math.ceil((epochs != null ? epochs : 1.0) * batchesPerEpoch / gradAccum));
         TrainConfig trainConfig = trainConfig(totalSteps);
@@ -211,8 +242,13 @@ public final class TrainCommand implements Callable<Integer> {
         try (AutoCloseable closeTokenizer = tok instanceof AutoCloseable c ? c : () -> { }) {
             BatchSource source = from -> last[0] = new LlavaDataLoader(records, tok, tpl, processor, images, loaderConfig, from);
             ProgressListener progress = new ProgressListener(console, "train");
-            Trainer trainer = new Trainer(llava, trainConfig, source, main ? progress : TrainingListener.NONE, dp);
-            trainer.run();
+            Trainer trainer = new Trainer(llava, trainConfig, source, main ? progress : TrainingListener.NONE, dp).stopWhen(stop::requested);
+            TrainerState state = trainer.run();
+            if (state.step() < totalSteps) {
+                console.printf("vdep train: stopped on %s after step %d of %d; checkpoint in %s; continue with --resume (exit status %d)%n",
+                        stop.received(), state.step(), totalSteps, out.resolve("checkpoints"), EXIT_STOPPED);
+                return EXIT_STOPPED;
+            }
             if (!main) {
                 return 0;
             }
@@ -273,6 +309,17 @@ public final class TrainCommand implements Callable<Integer> {
         return model != null && LlavaOriginalCheckpoint.isOriginal(model);
     }
 
+    /** The model config, read and checked without loading any weights. */
+    private LlavaConfig plannedConfig() {
+        if (model != null) {
+            return LlavaConfig.read(model.resolve("config.json"));
+        }
+        if (vision == null || llm == null) {
+            throw new IllegalArgumentException("give --model DIR, or --vision DIR with --llm DIR");
+        }
+        return LlavaCheckpoint.combinedConfig(vision, llm, projector, -2, "default", imageTokenIndex);
+    }
+
     private LlavaCheckpoint.Loaded loadModel() {
         if (model != null) {
             if (originalModel()) {
@@ -324,9 +371,11 @@ public final class TrainCommand implements Callable<Integer> {
         Stage st = Stage.parse(stage);
         int[] ratio = ModeScheduler.parseRatio(modeRatio);
         ImageLossConfig il = new ImageLossConfig(RegressionLoss.parse(imageLoss), !noShift, imageLossLayer, !noDetach);
-        return new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
+        TrainConfig.Builder b = new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps, monitorImageLoss, device.device());
+                resume, maxBadSteps, monitorImageLoss, device.device()).toBuilder();
+        b.saveTotalLimit = saveTotalLimit;
+        return b.build();
     }
 }

@@ -33,10 +33,11 @@ public record ClipVisionConfig(
         hiddenAct = hiddenAct != null ? hiddenAct : "quick_gelu";
         projectionDim = projectionDim != null ? projectionDim : 512;
         modelType = modelType != null ? modelType : "clip_vision_model";
-        if (hiddenSize % numAttentionHeads != 0) {
+        // out-of-range sizes are reported by ConfigCheck, which names the field; no division by zero here
+        if (numAttentionHeads > 0 && hiddenSize % numAttentionHeads != 0) {
             throw new IllegalArgumentException("vision hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + numAttentionHeads);
         }
-        if (imageSize % patchSize != 0) {
+        if (patchSize > 0 && imageSize % patchSize != 0) {
             throw new IllegalArgumentException("vision image_size " + imageSize + " is not divisible by patch_size " + patchSize);
         }
         if (!hiddenAct.equals("quick_gelu") && !hiddenAct.equals("gelu")) {

@@ -7,6 +7,7 @@ import io.github.vdep.core.llava.LlavaModel;
 import io.github.vdep.core.nn.Module;
 import io.github.vdep.models.clip.ClipVisionConfig;
 import io.github.vdep.models.llama.LlamaConfig;
+import io.github.vdep.models.llava.ConfigCheck;
 import io.github.vdep.models.llava.LlavaConfig;
 import io.github.vdep.models.llava.LlavaModels;
 import io.github.vdep.models.projector.MlpProjector;
@@ -79,13 +80,9 @@ public final class LlavaCheckpoint {
      */
     public static Loaded fromVisionAndLanguage(Path clipDir, Path llamaDir, String projectorType, int featureLayer,
             String selectStrategy, int imageTokenIndex, long seed, DataType dtype) {
-        ClipVisionConfig vision = readVisionConfig(clipDir.resolve("config.json"));
-        LlamaConfig text = readLlamaConfig(llamaDir.resolve("config.json"));
-        int vocab = text.vocabSize();
+        LlavaConfig config = combinedConfig(clipDir, llamaDir, projectorType, featureLayer, selectStrategy, imageTokenIndex);
         boolean grow = imageTokenIndex < 0;
-        LlamaConfig finalText = grow ? withVocab(text, vocab + 1) : text;
-        LlavaConfig config = new LlavaConfig(finalText, vision, grow ? vocab : imageTokenIndex, "gelu",
-                JSON.getNodeFactory().numberNode(featureLayer), selectStrategy, projectorType, true, "llava");
+        int vocab = config.textConfig().vocabSize() - (grow ? 1 : 0);
         LlavaModel model = LlavaModels.create(config, dtype);
         Module tower = (Module) model.visionTower();
         Module language = (Module) model.languageModel();
@@ -101,6 +98,30 @@ public final class LlavaCheckpoint {
         ((MlpProjector) model.projector()).initialize(seed);
         LOG.info("built LLaVA from {} + {} with a new {} projector (seed {})", clipDir, llamaDir, projectorType, seed);
         return new Loaded(model, config);
+    }
+
+    /**
+     * The config {@link #fromVisionAndLanguage} builds its model from, read and checked
+     * ({@link ConfigCheck}) without allocating anything.
+     *
+     * @throws CheckpointException naming the config file and field that is out of range
+     * @throws IllegalArgumentException if the options given (projector type, feature layer, image token) do not fit the configs
+     */
+    public static LlavaConfig combinedConfig(Path clipDir, Path llamaDir, String projectorType, int featureLayer, String selectStrategy,
+            int imageTokenIndex) {
+        ClipVisionConfig vision = readVisionConfig(clipDir.resolve("config.json"));
+        LlamaConfig text = readLlamaConfig(llamaDir.resolve("config.json"));
+        int vocab = text.vocabSize();
+        boolean grow = imageTokenIndex < 0;
+        LlamaConfig finalText = grow ? withVocab(text, vocab + 1) : text;
+        LlavaConfig config = new LlavaConfig(finalText, vision, grow ? vocab : imageTokenIndex, "gelu",
+                JSON.getNodeFactory().numberNode(featureLayer), selectStrategy, projectorType, true, "llava");
+        try {
+            ConfigCheck.check(config);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--vision " + clipDir + " with --llm " + llamaDir + ": " + e.getMessage(), e);
+        }
+        return config;
     }
 
     /**
@@ -218,8 +239,11 @@ public final class LlavaCheckpoint {
         if (!type.equals("clip_vision_model") && !type.equals("clip")) {
             throw new CheckpointException(file, "model_type '" + type + "' is not a CLIP vision model");
         }
+        String prefix = root.has("vision_config") ? "vision_config." : "";
         try {
-            return JSON.treeToValue(node, ClipVisionConfig.class);
+            ClipVisionConfig config = JSON.treeToValue(node, ClipVisionConfig.class);
+            ConfigCheck.checkVision(config, prefix);
+            return config;
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(file, "invalid CLIP vision config: " + e.getMessage(), e);
         }
@@ -232,7 +256,9 @@ public final class LlavaCheckpoint {
             throw new CheckpointException(file, "model_type '" + type + "' is not supported (llama only)");
         }
         try {
-            return JSON.treeToValue(root, LlamaConfig.class);
+            LlamaConfig config = JSON.treeToValue(root, LlamaConfig.class);
+            ConfigCheck.checkText(config, "");
+            return config;
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(file, "invalid LLaMA config: " + e.getMessage(), e);
         }

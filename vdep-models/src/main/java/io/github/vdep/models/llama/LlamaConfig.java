@@ -36,7 +36,8 @@ public record LlamaConfig(
         numHiddenLayers = numHiddenLayers != null ? numHiddenLayers : 32;
         numAttentionHeads = numAttentionHeads != null ? numAttentionHeads : 32;
         numKeyValueHeads = numKeyValueHeads != null ? numKeyValueHeads : numAttentionHeads;
-        headDim = headDim != null ? headDim : hiddenSize / numAttentionHeads;
+        // out-of-range sizes are reported by ConfigCheck, which names the field; no division by zero here
+        headDim = headDim != null ? headDim : (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0);
         rmsNormEps = rmsNormEps != null ? rmsNormEps : 1e-6;
         ropeTheta = ropeTheta != null ? ropeTheta : 10000.0;
         maxPositionEmbeddings = maxPositionEmbeddings != null ? maxPositionEmbeddings : 2048;
@@ -45,7 +46,7 @@ public record LlamaConfig(
         attentionBias = attentionBias != null ? attentionBias : false;
         bosTokenId = bosTokenId != null ? bosTokenId : 1;
         modelType = modelType != null ? modelType : "llama";
-        if (numAttentionHeads % numKeyValueHeads != 0) {
+        if (numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
         }
         if (headDim % 2 != 0) {

@@ -88,11 +88,18 @@ public record LlavaConfig(
         if (!visionType.equals("clip_vision_model")) {
             throw new CheckpointException(file, "vision_config model_type '" + visionType + "' is not supported (clip_vision_model only)");
         }
+        LlavaConfig config;
         try {
-            return JSON.treeToValue(root, LlavaConfig.class);
+            config = JSON.treeToValue(root, LlavaConfig.class);
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(file, "invalid LLaVA config: " + rootMessage(e), e);
         }
+        try {
+            ConfigCheck.check(config);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, "invalid LLaVA config: " + e.getMessage(), e);
+        }
+        return config;
     }
 
     /** The JSON a llava-hf checkpoint carries (Hugging Face transformers can load it). */

@@ -587,6 +587,56 @@ class LlavaCheckpointTest {
         assertCheckpointError(list.resolve("config.json"), null, () -> LlavaCheckpoint.load(list), "a single layer index only");
     }
 
+    /** Absurd config values are reported as the file and field, before anything is allocated. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "text_config, hidden_size, 1000000000, text_config.hidden_size 1000000000",
+        "text_config, num_hidden_layers, -2, text_config.num_hidden_layers -2",
+        "text_config, num_hidden_layers, 0, text_config.num_hidden_layers 0",
+        "text_config, num_attention_heads, 0, text_config.num_attention_heads 0",
+        "text_config, num_key_value_heads, 3, num_attention_heads 4 is not a multiple of num_key_value_heads 3",
+        "text_config, num_key_value_heads, 8, num_attention_heads 4 is not a multiple of num_key_value_heads 8",
+        "text_config, intermediate_size, -1, text_config.intermediate_size -1",
+        "text_config, vocab_size, 0, text_config.vocab_size 0",
+        "text_config, max_position_embeddings, 0, text_config.max_position_embeddings 0",
+        "text_config, rms_norm_eps, -1, text_config.rms_norm_eps",
+        "vision_config, hidden_size, 1000000000, vision_config.hidden_size 1000000000",
+        "vision_config, num_hidden_layers, -1, vision_config.num_hidden_layers -1",
+        "vision_config, num_attention_heads, 0, vision_config.num_attention_heads 0",
+        "vision_config, image_size, 0, vision_config.image_size 0",
+        "vision_config, image_size, 100000, vision_config.image_size 100000",
+        "vision_config, patch_size, 0, vision_config.patch_size 0",
+        "vision_config, patch_size, 16, image_size 8 is not divisible by patch_size 16",
+        "vision_config, num_channels, 4, vision_config.num_channels 4",
+        ", image_token_index, 32, image_token_index 32 is outside the vocabulary",
+        ", image_token_index, -5, image_token_index -5 is outside the vocabulary",
+    })
+    void absurdConfigValuesNameTheFileAndField(String section, String field, String value, String expected) throws IOException {
+        JsonNode parsed = JSON.readTree(value);
+        Path dir = withConfig(c -> {
+            ObjectNode node = section == null ? c : (ObjectNode) c.get(section);
+            node.set(field, parsed);
+        });
+        assertCheckpointError(dir.resolve("config.json"), null, () -> LlavaCheckpoint.load(dir), expected);
+    }
+
+    @Test
+    void absurdSourceConfigsAreNamedWhenBuildingFromClipAndLlama() throws IOException {
+        Sources s = sources();
+        Path llamaConfig = s.llama().resolve("config.json");
+        ObjectNode text = (ObjectNode) JSON.readTree(llamaConfig.toFile());
+        text.put("hidden_size", 1_000_000_000);
+        writeJson(llamaConfig, text);
+        assertCheckpointError(llamaConfig, null, () -> LlavaCheckpoint.fromVisionAndLanguage(s.clipVision(), s.llama(), "mlp2x_gelu", -2,
+                "default", IMAGE_TOKEN, 1, DataType.FLOAT), "hidden_size 1000000000");
+        Path clipConfig = s.clipVision().resolve("config.json");
+        ObjectNode vision = (ObjectNode) JSON.readTree(clipConfig.toFile());
+        vision.put("num_hidden_layers", -3);
+        writeJson(clipConfig, vision);
+        assertCheckpointError(clipConfig, null, () -> LlavaCheckpoint.combinedConfig(s.clipVision(), s.llama(), "mlp2x_gelu", -2,
+                "default", IMAGE_TOKEN), "num_hidden_layers -3");
+    }
+
     @Test
     void unknownProjectorType() throws IOException {
         Path dir = withConfig(c -> c.put("mm_projector_type", "resampler"));

@@ -14,8 +14,14 @@ public enum BadRecordReason {
     NOTHING_SUPERVISED("nothing supervised after truncation"),
     /** The image file does not exist. */
     MISSING_IMAGE("missing image file"),
-    /** The image file exists but cannot be decoded. */
-    UNDECODABLE_IMAGE("undecodable image");
+    /** The image file exists but cannot be decoded, or its pixels cannot be processed. */
+    UNDECODABLE_IMAGE("undecodable image"),
+    /** The image's header declares more pixels than the limit ({@code --max-image-pixels}); it is not decoded. */
+    IMAGE_TOO_LARGE("image too large"),
+    /** The tokenizer failed on the record's text. */
+    TOKENIZATION("tokenization failed"),
+    /** Preparing the record failed otherwise (an unexpected error naming the record). */
+    PREPARATION_FAILED("preparation failed");
 
     private final String label;
 

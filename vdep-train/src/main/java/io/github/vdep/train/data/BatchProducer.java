@@ -3,6 +3,7 @@ package io.github.vdep.train.data;
 import io.github.vdep.train.data.image.ClipImageProcessor;
 import io.github.vdep.train.data.image.ImageDecodeException;
 import io.github.vdep.train.data.image.ImageLoader;
+import io.github.vdep.train.data.image.ImageTooLargeException;
 import io.github.vdep.train.data.image.RgbImage;
 import java.nio.file.Files;
 import java.util.ArrayDeque;
@@ -196,26 +197,38 @@ final class BatchProducer implements AutoCloseable {
                 return new Outcome(record.id(), LoadedSample.textOnly(sample), null, null);
             }
             if (imageProcessor == null) {
-                throw new IllegalStateException("record '" + record.id() + "' has an image but the data loader has no "
-                        + "image processor");
+                // a set-up error, not the record's: it stops the run whatever --on-bad-record says
+                return new Outcome(record.id(), null, null, new IllegalStateException("record '" + record.id()
+                        + "' has an image but the data loader has no image processor"));
             }
             if (!Files.exists(sample.imagePath())) {
                 throw new BadRecordException(record.id(), BadRecordReason.MISSING_IMAGE,
                         sample.imagePath() + " does not exist");
             }
-            RgbImage image;
+            RgbImage prepared;
+            float[] pixels;
             try {
-                image = ImageLoader.loadRgb(sample.imagePath());
+                RgbImage image = ImageLoader.loadRgb(sample.imagePath(), config.maxImagePixels());
+                prepared = imageProcessor.prepare(image);
+                pixels = imageProcessor.pixelValues(prepared);
+            } catch (ImageTooLargeException e) {
+                throw new BadRecordException(record.id(), BadRecordReason.IMAGE_TOO_LARGE, e.getMessage(), e);
             } catch (ImageDecodeException e) {
                 throw new BadRecordException(record.id(), BadRecordReason.UNDECODABLE_IMAGE, e.getMessage(), e);
+            } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+                // a decoded image whose pixels cannot be processed (odd sizes, colour models)
+                throw new BadRecordException(record.id(), BadRecordReason.UNDECODABLE_IMAGE,
+                        "cannot process " + sample.imagePath() + ": " + e, e);
             }
-            RgbImage prepared = imageProcessor.prepare(image);
-            float[] pixels = imageProcessor.pixelValues(prepared);
             return new Outcome(record.id(), new LoadedSample(sample, pixels, prepared.height(), prepared.width()),
                     null, null);
         } catch (BadRecordException e) {
             return new Outcome(record.id(), null, e, null);
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
+            // anything else this record's preparation throws is about the record: --on-bad-record decides
+            return new Outcome(record.id(), null, new BadRecordException(record.id(), BadRecordReason.PREPARATION_FAILED,
+                    e.toString(), e), null);
+        } catch (Error e) {
             return new Outcome(record.id(), null, null, e);
         }
     }

@@ -1,5 +1,6 @@
 package io.github.vdep.train.data;
 
+import io.github.vdep.train.data.image.ImageLoader;
 import java.util.Objects;
 
 /**
@@ -16,9 +17,12 @@ import java.util.Objects;
  * @param workers         threads that tokenise and decode images (results are used in record
  *                        order, so the batches do not depend on it); 0 does that work in the
  *                        thread that assembles batches
+ * @param maxImagePixels  images declaring more pixels (width x height, read from the file's header
+ *                        before decoding) are bad records; Pillow's {@code Image.MAX_IMAGE_PIXELS}
+ *                        by default
  */
 public record DataLoaderConfig(int batchSize, EncodingConfig encoding, boolean shuffle, long seed,
-        OnBadRecord onBadRecord, int prefetchBatches, int workers) {
+        OnBadRecord onBadRecord, int prefetchBatches, int workers, long maxImagePixels) {
 
     /** LLaVA's (Hugging Face Trainer's) default seed. */
     public static final long DEFAULT_SEED = 42;
@@ -36,6 +40,23 @@ public record DataLoaderConfig(int batchSize, EncodingConfig encoding, boolean s
         if (workers < 0) {
             throw new IllegalArgumentException("workers must be >= 0, got " + workers);
         }
+        if (maxImagePixels < 1) {
+            throw new IllegalArgumentException("maxImagePixels must be positive, got " + maxImagePixels);
+        }
+    }
+
+    /** Settings with the default image pixel limit ({@link ImageLoader#DEFAULT_MAX_PIXELS}). */
+    public DataLoaderConfig(int batchSize, EncodingConfig encoding, boolean shuffle, long seed, OnBadRecord onBadRecord,
+            int prefetchBatches, int workers) {
+        this(batchSize, encoding, shuffle, seed, onBadRecord, prefetchBatches, workers, ImageLoader.DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * @param pixels the largest image (width x height) to decode
+     * @return a copy with this limit
+     */
+    public DataLoaderConfig withMaxImagePixels(long pixels) {
+        return new DataLoaderConfig(batchSize, encoding, shuffle, seed, onBadRecord, prefetchBatches, workers, pixels);
     }
 
     /**
@@ -56,7 +77,7 @@ public record DataLoaderConfig(int batchSize, EncodingConfig encoding, boolean s
      * @return a copy with these shuffle settings
      */
     public DataLoaderConfig withShuffle(boolean on, long seed) {
-        return new DataLoaderConfig(batchSize, encoding, on, seed, onBadRecord, prefetchBatches, workers);
+        return new DataLoaderConfig(batchSize, encoding, on, seed, onBadRecord, prefetchBatches, workers, maxImagePixels);
     }
 
     /**
@@ -64,7 +85,7 @@ public record DataLoaderConfig(int batchSize, EncodingConfig encoding, boolean s
      * @return a copy with it
      */
     public DataLoaderConfig withOnBadRecord(OnBadRecord policy) {
-        return new DataLoaderConfig(batchSize, encoding, shuffle, seed, policy, prefetchBatches, workers);
+        return new DataLoaderConfig(batchSize, encoding, shuffle, seed, policy, prefetchBatches, workers, maxImagePixels);
     }
 
     /**
@@ -73,6 +94,6 @@ public record DataLoaderConfig(int batchSize, EncodingConfig encoding, boolean s
      * @return a copy with these settings
      */
     public DataLoaderConfig withPrefetch(int batches, int threads) {
-        return new DataLoaderConfig(batchSize, encoding, shuffle, seed, onBadRecord, batches, threads);
+        return new DataLoaderConfig(batchSize, encoding, shuffle, seed, onBadRecord, batches, threads, maxImagePixels);
     }
 }

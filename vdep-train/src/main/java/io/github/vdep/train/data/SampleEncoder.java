@@ -28,7 +28,9 @@ import java.util.Objects;
  *       {@code </s>}; the offset rule needs no per-tokenizer corrections ({@code legacy}) and
  *       cannot hit LLaVA's "tokenization mismatch" case.</li>
  *   <li>Truncation to {@code maxLength} at the end; a cut into (or past the start of) an image's
- *       run, or a result without any supervised label, makes the record bad.</li>
+ *       run, or a result without any supervised label, makes the record bad. Tokenisation stops
+ *       once {@code maxLength + 1} tokens are known, so a very long conversation is never
+ *       tokenised whole.</li>
  * </ol>
  *
  * <p>Immutable; thread-safe when the tokenizer is.
@@ -103,7 +105,15 @@ public final class SampleEncoder {
                     placeholders + " " + ConversationTemplate.IMAGE_PLACEHOLDER + " placeholder(s) in the text but "
                             + (record.hasImage() ? "the record has one image" : "the record has no image"));
         }
-        RenderedConversation rendered = template.render(record);
+        RenderedConversation rendered;
+        try {
+            rendered = template.render(record);
+        } catch (BadRecordException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new BadRecordException(record.id(), BadRecordReason.TEMPLATE_STRUCTURE, "the " + template.name()
+                    + " template failed: " + e, e);
+        }
         int inPrompt = PythonStrings.count(rendered.text(), ConversationTemplate.IMAGE_PLACEHOLDER);
         if (inPrompt != expected) {
             throw new BadRecordException(record.id(), BadRecordReason.TEMPLATE_STRUCTURE,
@@ -126,7 +136,11 @@ public final class SampleEncoder {
         String text = rendered.text();
         String placeholder = ConversationTemplate.IMAGE_PLACEHOLDER;
 
-        IntList ids = new IntList(Math.min(config.maxLength(), 64 + text.length() / 2));
+        int max = config.maxLength();
+        // Tokens past max + 1 are never needed (one past max shows that the sample was cut), so a very
+        // long conversation is tokenised only as far as that: the rendered text is its one whole copy.
+        int limit = max == Integer.MAX_VALUE ? max : max + 1;
+        IntList ids = new IntList(Math.min(limit, 64 + text.length() / 2));
         IntList labels = new IntList(ids.capacity());
         ids.add(tokenizer.bosId());
         labels.add(EncodedSample.IGNORE_INDEX);
@@ -135,28 +149,30 @@ public final class SampleEncoder {
         while (true) {
             int at = text.indexOf(placeholder, pos);
             int chunkEnd = at < 0 ? text.length() : at;
-            if (chunkEnd > pos) {
-                appendChunk(text.substring(pos, chunkEnd), pos, rendered, ids, labels);
+            if (chunkEnd > pos && ids.size() < limit) {
+                appendChunk(record, text, pos, chunkEnd, limit - ids.size(), rendered, ids, labels);
             }
             if (at < 0) {
                 break;
             }
             imageStart = ids.size();
-            for (int k = 0; k < config.numPatches(); k++) {
-                ids.add(config.imageTokenIndex());
-                labels.add(EncodedSample.IGNORE_INDEX);
+            if (ids.size() < limit) {
+                for (int k = 0; k < config.numPatches(); k++) {
+                    ids.add(config.imageTokenIndex());
+                    labels.add(EncodedSample.IGNORE_INDEX);
+                }
             }
             pos = at + placeholder.length();
         }
 
-        int max = config.maxLength();
-        if (ids.size() > max) {
-            if (imageStart >= 0 && imageStart + config.numPatches() > max) {
-                String what = imageStart < max ? "cuts" : "removes";
-                throw new BadRecordException(record.id(), BadRecordReason.IMAGE_TRUNCATED,
-                        "truncation at " + max + " " + what + " the image placeholder (positions " + imageStart + ".."
-                                + (imageStart + config.numPatches() - 1) + " of " + ids.size() + ")");
-            }
+        boolean cut = ids.size() > max;
+        // the true length is only known when nothing was left untokenised
+        String of = ids.size() >= limit ? "more than " + max : Integer.toString(ids.size());
+        if (cut && imageStart >= 0 && imageStart + config.numPatches() > max) {
+            String what = imageStart < max ? "cuts" : "removes";
+            throw new BadRecordException(record.id(), BadRecordReason.IMAGE_TRUNCATED,
+                    "truncation at " + max + " " + what + " the image placeholder (positions " + imageStart + ".."
+                            + (imageStart + config.numPatches() - 1) + " of " + of + ")");
         }
         int length = Math.min(ids.size(), max);
         int[] outIds = Arrays.copyOf(ids.array(), length);
@@ -170,19 +186,65 @@ public final class SampleEncoder {
         }
         if (!supervised) {
             throw new BadRecordException(record.id(), BadRecordReason.NOTHING_SUPERVISED,
-                    ids.size() > max ? "no answer token left after truncation at " + max + " (of " + ids.size() + ")"
+                    cut ? "no answer token left after truncation at " + max + " (of " + of + ")"
                             : "the conversation has no answer to train on");
         }
         return new EncodedSample(record.id(), outIds, outLabels, imagePath != null, imagePath);
     }
 
-    private void appendChunk(String chunk, int offset, RenderedConversation rendered, IntList ids, IntList labels) {
-        TokenSpans spans = tokenizer.encodeWithOffsets(chunk);
-        for (int i = 0; i < spans.size(); i++) {
-            int id = spans.ids()[i];
-            ids.add(id);
-            boolean sup = rendered.isSupervised(offset + spans.starts()[i], offset + spans.ends()[i]);
-            labels.add(sup ? id : EncodedSample.IGNORE_INDEX);
+    /**
+     * Appends the tokens of {@code text[start, end)}, at most {@code budget} of them. A chunk longer
+     * than the budget needs is tokenised by growing prefixes cut at whitespace; of a prefix, only the
+     * tokens that end before its last word are taken (they are the whole chunk's: tokens do not merge
+     * across the word that follows), so the result equals the whole chunk's first tokens.
+     */
+    private void appendChunk(ConversationRecord record, String text, int start, int end, int budget, RenderedConversation rendered,
+            IntList ids, IntList labels) {
+        long window = Math.max(4096L, 16L * budget);
+        while (true) {
+            int cut = start + window >= end ? end : nextWhitespace(text, (int) (start + window), end);
+            TokenSpans spans = tokenize(record, text.substring(start, cut));
+            int usable = spans.size();
+            if (cut < end) {
+                int lastSpace = cut - 1;
+                while (lastSpace > start && !Character.isWhitespace(text.charAt(lastSpace))) {
+                    lastSpace--;
+                }
+                int complete = 0;
+                while (complete < spans.size() && start + spans.ends()[complete] <= lastSpace) {
+                    complete++;
+                }
+                if (complete < budget) {
+                    window *= 2;
+                    continue;
+                }
+                usable = complete;
+            }
+            for (int i = 0; i < Math.min(usable, budget); i++) {
+                int id = spans.ids()[i];
+                ids.add(id);
+                boolean sup = rendered.isSupervised(start + spans.starts()[i], start + spans.ends()[i]);
+                labels.add(sup ? id : EncodedSample.IGNORE_INDEX);
+            }
+            return;
+        }
+    }
+
+    private static int nextWhitespace(String text, int from, int end) {
+        for (int i = from; i < end; i++) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                return i;
+            }
+        }
+        return end;
+    }
+
+    /** The tokenizer's spans; its failures on this record's text make the record bad, not the run. */
+    private TokenSpans tokenize(ConversationRecord record, String chunk) {
+        try {
+            return tokenizer.encodeWithOffsets(chunk);
+        } catch (RuntimeException e) {
+            throw new BadRecordException(record.id(), BadRecordReason.TOKENIZATION, "the tokenizer failed: " + e, e);
         }
     }
 

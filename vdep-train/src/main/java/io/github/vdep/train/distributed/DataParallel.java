@@ -110,6 +110,20 @@ public final class DataParallel {
         comm.sum(values);
     }
 
+    /**
+     * Whether {@code flag} is true on any rank (for example a stop request that reached only some
+     * ranks): every rank gets the same answer, so they stop at the same step. A collective call:
+     * every rank must make it at the same point.
+     */
+    public boolean anyRank(boolean flag) {
+        if (!distributed()) {
+            return flag;
+        }
+        long[] v = {flag ? 1 : 0};
+        comm.max(v);
+        return v[0] > 0;
+    }
+
     /** Copies rank 0's parameter values to every rank (the initial weights). */
     public void broadcastFromRankZero(Collection<Parameter> params) {
         if (distributed()) {

@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>Atomicity: a checkpoint is written into a hidden {@code .tmp-step-*} directory, flushed to
  * disk, and only then renamed to its final name, after which the {@code latest} pointer is
  * replaced atomically. A crash at any point leaves either the previous checkpoint or the new
- * one, never a half-written directory under a valid name.
+ * one, never a half-written directory under a valid name. A write that fails (disk full, output
+ * not writable) removes its partial copy and leaves the previous checkpoint and {@code latest} as
+ * they were ({@link CheckpointWriteException}).
  */
 public final class CheckpointManager {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointManager.class);
@@ -47,14 +50,25 @@ public final class CheckpointManager {
 
     private final Path root;
     private final int worldSize;
+    private final int keep;
 
+    /** A manager keeping every checkpoint. */
     public CheckpointManager(Path root) {
-        this(root, 1);
+        this(root, 0, 1);
     }
 
-    /** For a data-parallel run of {@code worldSize} ranks: its checkpoints resume only with as many. */
-    public CheckpointManager(Path root, int worldSize) {
+    /**
+     * @param root the checkpoints directory
+     * @param keep how many of the newest checkpoints to keep (0 = all); older ones are removed only
+     *        after a new one is complete
+     * @param worldSize the ranks of the data-parallel run writing them: its checkpoints resume only with as many
+     */
+    public CheckpointManager(Path root, int keep, int worldSize) {
+        if (keep < 0) {
+            throw new IllegalArgumentException("the number of checkpoints to keep must be >= 0, got " + keep);
+        }
         this.root = root;
+        this.keep = keep;
         this.worldSize = worldSize;
     }
 
@@ -62,37 +76,99 @@ public final class CheckpointManager {
         return root;
     }
 
-    /** Writes a checkpoint for {@code state.step()} and points {@code latest} at it. */
-    public Path save(TrainerState state, Map<String, Parameter> trainable, Optimizer optimizer) throws IOException {
-        Files.createDirectories(root);
+    /**
+     * Writes a checkpoint for {@code state.step()} and points {@code latest} at it.
+     *
+     * @throws CheckpointWriteException if it cannot be written (disk full, directory not writable):
+     *         the partial copy is removed, the previous checkpoint and {@code latest} are untouched
+     */
+    public Path save(TrainerState state, Map<String, Parameter> trainable, Optimizer optimizer) {
         String name = String.format("step-%08d", state.step());
         Path tmp = root.resolve(".tmp-" + name);
         Path dir = root.resolve(name);
-        deleteRecursively(tmp);
-        Files.createDirectories(tmp);
-        Map<String, INDArray> weights = new TreeMap<>();
-        // saving copies device weights back to the host (no copy on the CPU)
-        trainable.forEach((n, p) -> weights.put(n, p.to(io.github.vdep.core.device.Device.CPU).value()));
-        SafeTensorsWriter.write(tmp.resolve(TRAINABLE), weights, Map.of("format", "pt"));
-        SafeTensorsWriter.write(tmp.resolve(OPTIMIZER), new TreeMap<>(optimizer.state()), Map.of("format", "pt", "optimizer", optimizer.name()));
-        ObjectNode s = JSON.createObjectNode();
-        s.put("step", state.step());
-        s.put("epoch", state.position().epoch());
-        s.put("consumed", state.position().consumed());
-        s.put("bad_steps", state.badSteps());
-        s.put("seed", state.seed());
-        s.put("optimizer", state.optimizer());
-        s.put("trainable_parameters", trainable.size());
-        s.put("world_size", worldSize);
-        Files.writeString(tmp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
-        fsyncDirectory(tmp);
-        deleteRecursively(dir);
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        Path pointer = root.resolve(LATEST + ".tmp");
-        Files.writeString(pointer, name);
-        Files.move(pointer, root.resolve(LATEST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.createDirectories(root);
+            deleteRecursively(tmp);
+            Files.createDirectories(tmp);
+            Map<String, INDArray> weights = new TreeMap<>();
+            // saving copies device weights back to the host (no copy on the CPU)
+            trainable.forEach((n, p) -> weights.put(n, p.to(io.github.vdep.core.device.Device.CPU).value()));
+            SafeTensorsWriter.write(tmp.resolve(TRAINABLE), weights, Map.of("format", "pt"));
+            SafeTensorsWriter.write(tmp.resolve(OPTIMIZER), new TreeMap<>(optimizer.state()), Map.of("format", "pt", "optimizer", optimizer.name()));
+            ObjectNode s = JSON.createObjectNode();
+            s.put("step", state.step());
+            s.put("epoch", state.position().epoch());
+            s.put("consumed", state.position().consumed());
+            s.put("bad_steps", state.badSteps());
+            s.put("seed", state.seed());
+            s.put("optimizer", state.optimizer());
+            s.put("trainable_parameters", trainable.size());
+            s.put("world_size", worldSize);
+            Files.writeString(tmp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
+            fsyncDirectory(tmp);
+            deleteRecursively(dir);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            Path pointer = root.resolve(LATEST + ".tmp");
+            Files.writeString(pointer, name);
+            Files.move(pointer, root.resolve(LATEST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            throw failed(name, tmp, e);
+        }
         LOG.info("checkpoint written: {}", dir);
+        if (keep > 0) {
+            prune(dir);
+        }
         return dir;
+    }
+
+    /**
+     * Removes the partial copies ({@code .tmp-step-*}) a killed run left behind; only the run that
+     * holds the output (see {@link OutputLock}) may call this.
+     */
+    public void removePartials() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : (Iterable<Path>) dirs.filter(d -> d.getFileName().toString().startsWith(".tmp-step-"))::iterator) {
+                LOG.info("removing {}, the partial copy of an interrupted checkpoint write", d);
+                deleteRecursively(d);
+            }
+        }
+    }
+
+    /** Removes the partial copy and describes the failure with what is left to resume from. */
+    private CheckpointWriteException failed(String name, Path tmp, Exception e) {
+        try {
+            deleteRecursively(tmp);
+            Files.deleteIfExists(root.resolve(LATEST + ".tmp"));
+        } catch (IOException | RuntimeException cleanup) {
+            e.addSuppressed(cleanup);
+        }
+        String previous;
+        try {
+            previous = latest().map(p -> "the previous checkpoint " + p + " is intact; continue from it with --resume once the output is writable")
+                    .orElse("there is no earlier checkpoint");
+        } catch (IOException | RuntimeException scan) {
+            previous = "the earlier checkpoints were left as they were";
+        }
+        String cause = e instanceof CheckpointException ? e.getMessage() : e.toString();
+        return new CheckpointWriteException("checkpoint " + name + " could not be written under " + root + " (" + cause + "); " + previous, e);
+    }
+
+    /** Keeps the newest {@code keep} complete checkpoints, the one just written always among them. */
+    private void prune(Path written) {
+        try (Stream<Path> dirs = Files.list(root)) {
+            List<Path> complete = dirs.filter(d -> d.getFileName().toString().startsWith("step-") && Files.isRegularFile(d.resolve(STATE))
+                    && d.getFileName().toString().compareTo(written.getFileName().toString()) < 0)
+                    .sorted(Comparator.comparing((Path d) -> d.getFileName().toString()).reversed()).toList();
+            for (Path old : complete.subList(Math.min(complete.size(), keep - 1), complete.size())) {
+                deleteRecursively(old);
+                LOG.info("removed {} (--save-total-limit {})", old, keep);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not remove old checkpoints under {}: {}", root, e.toString());
+        }
     }
 
     /** The newest complete checkpoint, if any ({@code latest}, else the highest complete step directory). */

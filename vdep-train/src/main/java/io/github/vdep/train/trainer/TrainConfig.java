@@ -22,6 +22,7 @@ import java.util.Objects;
  * @param saveEvery checkpoint every N steps (0 = only at the end)
  * @param maxBadSteps the run stops after more than this many steps with a non-finite loss or gradient
  * @param monitorImageLoss also compute (and report, without training on it) the image loss in LLaVA-mode steps
+ * @param saveTotalLimit keep only the newest N checkpoints (0 = keep all); older ones are removed after a new one is complete
  * @param device where the model trains: the {@link Trainer} moves it there ({@code --device}; default cpu)
  */
 public record TrainConfig(
@@ -49,6 +50,7 @@ public record TrainConfig(
         boolean resume,
         int maxBadSteps,
         boolean monitorImageLoss,
+        int saveTotalLimit,
         Device device) {
 
     public TrainConfig {
@@ -60,9 +62,27 @@ public record TrainConfig(
         if (!optimizer.equals("adamw") && !optimizer.equals("sgd")) {
             throw new IllegalArgumentException("unknown optimizer '" + optimizer + "' (adamw or sgd)");
         }
-        if (lr < 0 || gradClip < 0 || weightDecay < 0 || saveEvery < 0 || maxBadSteps < 0) {
-            throw new IllegalArgumentException("lr, grad clip, weight decay, save-every and max bad steps must be non-negative");
+        if (lr < 0 || gradClip < 0 || weightDecay < 0 || saveEvery < 0 || maxBadSteps < 0 || saveTotalLimit < 0) {
+            throw new IllegalArgumentException("lr, grad clip, weight decay, save-every, max bad steps and save-total-limit must be non-negative");
         }
+    }
+
+    /** A config keeping every checkpoint ({@code saveTotalLimit} 0), on {@code device}. */
+    public TrainConfig(List<String> trainable, AlphaSchedule alpha, int modeVdep, int modeLlava, ModePolicy modePolicy, ImageLossConfig imageLoss,
+            String optimizer, double lr, double weightDecay, double beta1, double beta2, double eps, double warmupRatio, LrSchedule.Kind lrSchedule,
+            double gradClip, int batchSize, int gradAccum, long steps, long seed, Path outDir, long saveEvery, boolean resume, int maxBadSteps,
+            boolean monitorImageLoss, Device device) {
+        this(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2, eps, warmupRatio, lrSchedule,
+                gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss, 0, device);
+    }
+
+    /** A config keeping every checkpoint ({@code saveTotalLimit} 0), on the CPU. */
+    public TrainConfig(List<String> trainable, AlphaSchedule alpha, int modeVdep, int modeLlava, ModePolicy modePolicy, ImageLossConfig imageLoss,
+            String optimizer, double lr, double weightDecay, double beta1, double beta2, double eps, double warmupRatio, LrSchedule.Kind lrSchedule,
+            double gradClip, int batchSize, int gradAccum, long steps, long seed, Path outDir, long saveEvery, boolean resume, int maxBadSteps,
+            boolean monitorImageLoss) {
+        this(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2, eps, warmupRatio, lrSchedule,
+                gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss, 0, Device.CPU);
     }
 
     /** Defaults for a stage, writing to {@code outDir}. */
@@ -103,6 +123,7 @@ public record TrainConfig(
         public boolean resume;
         public int maxBadSteps;
         public boolean monitorImageLoss;
+        public int saveTotalLimit;
         public Device device;
 
         Builder(TrainConfig c) {
@@ -130,13 +151,14 @@ public record TrainConfig(
             resume = c.resume;
             maxBadSteps = c.maxBadSteps;
             monitorImageLoss = c.monitorImageLoss;
+            saveTotalLimit = c.saveTotalLimit;
             device = c.device;
         }
 
         public TrainConfig build() {
             return new TrainConfig(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2,
                     eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss,
-                    device);
+                    saveTotalLimit, device);
         }
     }
 }

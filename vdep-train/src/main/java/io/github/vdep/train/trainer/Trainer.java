@@ -25,6 +25,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +59,7 @@ public final class Trainer {
     private final LrSchedule lrSchedule;
     private final CheckpointManager checkpoints;
     private final DataParallel dp;
+    private BooleanSupplier stopRequested = () -> false;
 
     /**
      * Moves the model to the config's device (in place, as Hugging Face's Trainer does), applies
@@ -85,7 +87,19 @@ public final class Trainer {
         this.loss = new HybridLoss(config.imageLoss());
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
-        this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), dp.size());
+        this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), config.saveTotalLimit(), dp.size());
+    }
+
+    /**
+     * Asks the run to stop early when {@code requested} turns true (for example on SIGTERM): the
+     * current optimizer step finishes, a checkpoint is written, and {@link #run()} returns a state
+     * before {@code config.steps()}. Checked between optimizer steps.
+     *
+     * @return this trainer
+     */
+    public Trainer stopWhen(BooleanSupplier requested) {
+        this.stopRequested = requested;
+        return this;
     }
 
     public Map<String, Parameter> trainableParameters() {
@@ -99,6 +113,7 @@ public final class Trainer {
     /** Runs to {@code config.steps()} (resuming from the latest checkpoint if asked) and returns the final state. */
     public TrainerState run() throws IOException {
         Files.createDirectories(config.outDir());
+        checkpoints.removePartials();
         TrainerState state = new TrainerState(0, DataPosition.START, 0, config.seed(), optimizer.name());
         if (config.resume()) {
             Optional<Path> latest = checkpoints.latest();
@@ -126,14 +141,25 @@ public final class Trainer {
         Iterator<Batch> batches = data.open(state.position());
         boolean writer = dp.rank() == 0;
         try (MetricsWriter metrics = writer ? new MetricsWriter(config.outDir().resolve("metrics.jsonl"), state.step()) : null) {
+            // a stop request (SIGTERM) may reach only some ranks: the ranks agree on it, so all stop at one step
+            if (dp.anyRank(stopRequested.getAsBoolean())) {
+                // nothing has changed since the start (or the checkpoint resumed from): nothing to save
+                LOG.info("stop requested before step {}", state.step() + 1);
+                return state;
+            }
             while (state.step() < config.steps()) {
                 state = step(state, batches, metrics);
                 boolean last = state.step() == config.steps();
-                if (last || (config.saveEvery() > 0 && state.step() % config.saveEvery() == 0)) {
+                boolean stopping = !last && dp.anyRank(stopRequested.getAsBoolean());
+                if (last || stopping || (config.saveEvery() > 0 && state.step() % config.saveEvery() == 0)) {
                     if (writer) {
                         listener.onCheckpoint(state.step(), checkpoints.save(state, trainable, optimizer));
                     }
                     dp.collectives().barrier(); // a failed save on rank 0 stops the job here
+                }
+                if (stopping) {
+                    LOG.info("stop requested: stopped after step {} of {} with a checkpoint", state.step(), config.steps());
+                    return state;
                 }
             }
         } finally {

@@ -143,6 +143,44 @@ final class DataTestSupport {
         }
     }
 
+    /**
+     * Writes a small PNG whose header declares {@code width x height} pixels but whose data is a
+     * few bytes: a decompression bomb's header (decoding it would allocate the whole raster).
+     */
+    static Path writePngHeaderOnly(Path file, int width, int height) {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+            java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+                    .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+            chunk(out, "IHDR", ihdr.array());
+            java.util.zip.Deflater deflater = new java.util.zip.Deflater();
+            deflater.setInput(new byte[64]);
+            deflater.finish();
+            byte[] idat = new byte[128];
+            int n = deflater.deflate(idat);
+            chunk(out, "IDAT", java.util.Arrays.copyOf(idat, n));
+            chunk(out, "IEND", new byte[0]);
+            Files.createDirectories(file.getParent());
+            Files.write(file, out.toByteArray());
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+        java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(4).putInt(data.length);
+        out.write(len.array());
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.write(t);
+        out.write(data);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
     static ConversationRecord imageRecord(String id, String image, String question, String answer) {
         return new ConversationRecord(id, image, List.of(new Turn("human", question + "\n<image>"),
                 new Turn("gpt", answer)));

@@ -71,7 +71,11 @@ class LlavaDataLoaderTest {
     }
 
     static LlavaDataLoader loader(List<ConversationRecord> recs, DataLoaderConfig cfg, DataPosition start) {
-        return new LlavaDataLoader(recs, tok, VicunaV1Template.INSTANCE, processor, images, cfg, start);
+        return loader(recs, cfg, start, new HostileTokenizer(tok));
+    }
+
+    static LlavaDataLoader loader(List<ConversationRecord> recs, DataLoaderConfig cfg, DataPosition start, TextTokenizer tokenizer) {
+        return new LlavaDataLoader(recs, tokenizer, VicunaV1Template.INSTANCE, processor, images, cfg, start);
     }
 
     static List<Batch> take(LlavaDataLoader l, int n) {
@@ -244,13 +248,22 @@ class LlavaDataLoaderTest {
         LlavaDataLoader l = loader(records, config(2).withPrefetch(2, 2), DataPosition.START);
         l.next();
         assertTrue(threadAlive("vdep-data-prefetch"));
+        List<Thread> workers = threads("vdep-data-worker-");
+        assertFalse(workers.isEmpty(), "the loader runs worker threads");
         l.close();
         assertFalse(threadAlive("vdep-data-prefetch"));
-        Thread.sleep(100);
-        assertFalse(threadAlive("vdep-data-worker-"));
+        // close() interrupts the pool; its threads must end promptly
+        for (Thread t : workers) {
+            t.join(10_000);
+            assertFalse(t.isAlive(), t.getName() + " still runs 10 s after close()");
+        }
         assertFalse(l.hasNext());
         assertThrows(IllegalStateException.class, l::next);
         l.close();
+    }
+
+    private static List<Thread> threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().startsWith(prefix)).toList();
     }
 
     private static boolean threadAlive(String prefix) {
@@ -272,6 +285,11 @@ class LlavaDataLoaderTest {
                 new Turn("gpt", "cat"))));
         out.add(new ConversationRecord("structure", null, List.of(new Turn("human", "hi"), new Turn("human", "x"),
                 new Turn("gpt", "cat"))));
+        // a decompression bomb: a small PNG declaring 40000 x 40000 pixels
+        DataTestSupport.writePngHeaderOnly(images.resolve("bomb.png"), 40000, 40000);
+        out.add(new ConversationRecord("bomb", "bomb.png", List.of(new Turn("human", "<image>"), new Turn("gpt", "cat"))));
+        out.add(new ConversationRecord("tokenizer", null, List.of(new Turn("human", "hi " + HostileTokenizer.FAILS),
+                new Turn("gpt", "cat"))));
         out.add(new ConversationRecord("nothing", null, List.of(new Turn("human", "hi"), new Turn("gpt", ""))));
         // The image follows a long first round, beyond the maximum length of 60 used below.
         out.add(new ConversationRecord("cut", "sub/r0.png", List.of(new Turn("human", "What is this?"),
@@ -280,7 +298,8 @@ class LlavaDataLoaderTest {
         return Map.of("malformed", BadRecordReason.MALFORMED, "speaker", BadRecordReason.MALFORMED,
                 "missing", BadRecordReason.MISSING_IMAGE, "undecodable", BadRecordReason.UNDECODABLE_IMAGE,
                 "mismatch", BadRecordReason.PLACEHOLDER_MISMATCH, "structure", BadRecordReason.TEMPLATE_STRUCTURE,
-                "nothing", BadRecordReason.NOTHING_SUPERVISED, "cut", BadRecordReason.IMAGE_TRUNCATED);
+                "nothing", BadRecordReason.NOTHING_SUPERVISED, "cut", BadRecordReason.IMAGE_TRUNCATED,
+                "bomb", BadRecordReason.IMAGE_TOO_LARGE, "tokenizer", BadRecordReason.TOKENIZATION);
     }
 
     static DataLoaderConfig badConfig(OnBadRecord policy, int prefetch) {
@@ -297,25 +316,60 @@ class LlavaDataLoaderTest {
             all.add(bad.get(i));
             all.add(records.get(i));
         }
-        DataLoaderConfig cfg = DataLoaderConfig.of(8, new EncodingConfig(imageId, PATCHES, 60)).withShuffle(false, 0)
+        DataLoaderConfig cfg = DataLoaderConfig.of(10, new EncodingConfig(imageId, PATCHES, 60)).withShuffle(false, 0)
                 .withOnBadRecord(OnBadRecord.SKIP).withPrefetch(0, 0);
         try (LlavaDataLoader l = loader(all, cfg, DataPosition.START)) {
             Batch b = l.next();
-            assertEquals(List.of("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"), b.sampleIds(),
+            assertEquals(List.of("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"), b.sampleIds(),
                     "bad records are dropped and replaced by the next good ones");
-            assertEquals(new DataPosition(0, 16), b.position());
+            assertEquals(new DataPosition(0, 20), b.position());
             BadRecordStats stats = l.badRecords();
-            assertEquals(8, stats.total());
+            assertEquals(10, stats.total());
             assertEquals(2, stats.count(BadRecordReason.MALFORMED));
             for (BadRecordReason r : BadRecordReason.values()) {
-                if (r != BadRecordReason.MALFORMED) {
+                // an unexpected failure has no record of its own here: unexpectedFailuresAreBadRecordsToo
+                if (r != BadRecordReason.MALFORMED && r != BadRecordReason.PREPARATION_FAILED) {
                     assertEquals(1, stats.count(r), r.label());
                 }
             }
-            assertEquals(7, stats.byReason().size());
-            assertTrue(stats.summary().startsWith("8 bad records skipped"), stats.summary());
+            assertEquals(9, stats.byReason().size());
+            assertTrue(stats.summary().startsWith("10 bad records skipped"), stats.summary());
             assertTrue(stats.summary().contains("missing image file 1 (e.g. missing)"), stats.summary());
         }
+    }
+
+    @Test
+    void unexpectedFailuresAreBadRecordsToo() {
+        HostileTokenizer broken = new HostileTokenizer(tok);
+        DataLoaderConfig cfg = badConfig(OnBadRecord.SKIP, 0);
+        try (LlavaDataLoader l = loader(records.subList(0, 3), cfg, DataPosition.START, broken)) {
+            broken.broken = true;
+            IllegalStateException e = assertThrows(IllegalStateException.class, l::next);
+            assertTrue(e.getMessage().contains("None of the 3 records is usable") && e.getMessage().contains("preparation failed 3"),
+                    e.getMessage());
+        }
+        HostileTokenizer failing = new HostileTokenizer(tok);
+        try (LlavaDataLoader l = loader(records.subList(0, 3), badConfig(OnBadRecord.FAIL, 0), DataPosition.START, failing)) {
+            failing.broken = true;
+            BadRecordException e = assertThrows(BadRecordException.class, l::next);
+            assertEquals(BadRecordReason.PREPARATION_FAILED.label(), e.reason());
+            assertTrue(e.getMessage().contains("an unexpected failure"), e.getMessage());
+        }
+    }
+
+    @Test
+    void imagesAboveThePixelLimitAreRefusedFromTheirHeader() throws IOException {
+        // r0's image is 12 x 20: a limit of 240 pixels takes it, 239 refuses it
+        List<ConversationRecord> one = List.of(records.get(0));
+        try (LlavaDataLoader l = loader(one, badConfig(OnBadRecord.FAIL, 0).withMaxImagePixels(240), DataPosition.START)) {
+            assertEquals(List.of("r0"), l.next().sampleIds());
+        }
+        try (LlavaDataLoader l = loader(one, badConfig(OnBadRecord.FAIL, 0).withMaxImagePixels(239), DataPosition.START)) {
+            BadRecordException e = assertThrows(BadRecordException.class, l::next);
+            assertEquals(BadRecordReason.IMAGE_TOO_LARGE.label(), e.reason());
+            assertTrue(e.getMessage().contains("12x20 = 240 pixels, more than the limit of 239"), e.getMessage());
+        }
+        assertEquals(89_478_485L, DataLoaderConfig.of(1, new EncodingConfig(imageId, PATCHES, 60)).maxImagePixels(), "Pillow's default");
     }
 
     @Test
@@ -352,13 +406,13 @@ class LlavaDataLoaderTest {
         List<ConversationRecord> all = new ArrayList<>(records);
         badRecords(all);
         ValidationReport report = DataValidator.validate(all, VicunaV1Template.INSTANCE, OnBadRecord.SKIP, images);
-        assertEquals(18, report.records());
-        // Cheap checks only: decoding and truncation problems are left to the loader.
+        assertEquals(20, report.records());
+        // Cheap checks only: decoding, size, tokenization and truncation problems are left to the loader.
         assertEquals(5, report.bad().total());
         assertEquals(1, report.bad().count(BadRecordReason.MISSING_IMAGE));
         assertEquals(2, report.bad().count(BadRecordReason.MALFORMED));
-        assertEquals(13, report.usable());
-        assertEquals(7, report.withImage(), "r0, r2, r4, r6, r8, undecodable, cut");
+        assertEquals(15, report.usable());
+        assertEquals(8, report.withImage(), "r0, r2, r4, r6, r8, undecodable, bomb, cut");
         BadRecordException e = assertThrows(BadRecordException.class,
                 () -> DataValidator.validate(all, VicunaV1Template.INSTANCE, OnBadRecord.FAIL, images));
         assertEquals("malformed", e.id());

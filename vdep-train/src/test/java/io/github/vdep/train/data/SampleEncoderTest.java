@@ -74,6 +74,32 @@ class SampleEncoderTest {
     }
 
     @Test
+    void aVeryLongConversationIsTokenisedOnlyAsFarAsTheMaximumLength() {
+        // about 1.2 million characters of answer; 64 tokens are kept
+        String answer = "It is a red cat . ".repeat(70_000);
+        ConversationRecord record = DataTestSupport.imageRecord("long", "cat.png", "Describe", answer);
+        HostileTokenizer recording = new HostileTokenizer(tok);
+        EncodedSample cut = new SampleEncoder(recording, PlainTemplate.INSTANCE, new EncodingConfig(image, 4, 64), null).encode(record);
+        assertTrue(recording.longest < 10_000, "the tokenizer saw " + recording.longest + " characters at once");
+        // the same tokens as tokenising everything and cutting afterwards
+        EncodedSample whole = plain(4, Integer.MAX_VALUE).encode(record);
+        assertTrue(whole.length() > 300_000);
+        assertArrayEquals(Arrays.copyOf(whole.inputIds(), 64), cut.inputIds());
+        assertArrayEquals(Arrays.copyOf(whole.labels(), 64), cut.labels());
+    }
+
+    @Test
+    void aLongConversationWhoseImageComesTooLateIsBadWithoutTokenisingEverything() {
+        ConversationRecord record = new ConversationRecord("late", "cat.png", List.of(new Turn("human", "What is this ? ".repeat(50_000)),
+                new Turn("gpt", "cat"), new Turn("human", "<image>"), new Turn("gpt", "red")));
+        HostileTokenizer recording = new HostileTokenizer(tok);
+        BadRecordException e = assertReason(BadRecordReason.IMAGE_TRUNCATED,
+                () -> new SampleEncoder(recording, VicunaV1Template.INSTANCE, new EncodingConfig(image, 4, 64), null).encode(record));
+        assertTrue(e.getMessage().contains("removes the image placeholder") && e.getMessage().contains("of more than 64"), e.getMessage());
+        assertTrue(recording.longest < 10_000, "the tokenizer saw " + recording.longest + " characters at once");
+    }
+
+    @Test
     void truncationInsideTheImageRunMakesTheRecordBad() {
         BadRecordException e = assertReason(BadRecordReason.IMAGE_TRUNCATED, () -> plain(4, 3).encode(CAPTION));
         assertTrue(e.getMessage().contains("truncation at 3 cuts the image placeholder"), e.getMessage());

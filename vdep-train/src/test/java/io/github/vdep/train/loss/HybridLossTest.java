@@ -158,6 +158,17 @@ class HybridLossTest {
         // position 0 predicts label 1 with logits (0, 0, 5)
         double expected = Math.log(2 + Math.exp(5)) - 0;
         assertEquals(expected, HybridLoss.textLoss(Tensor.constant(logits), labels).item(), 1e-12);
-        assertEquals(F.IGNORE_INDEX, -100);
+    }
+
+    @Test
+    void ignoredLabelsDoNotCount() {
+        // position 0 predicts label[1] = IGNORE_INDEX (ignored), position 1 predicts label[2] = 2
+        INDArray labels = Nd4j.createFromArray(new long[][] {{0, F.IGNORE_INDEX, 2}});
+        INDArray logits = Nd4j.createFromArray(new double[] {0, 0, 5, 1, 2, 3, 0, 0, 0}).reshape(1, 3, 3);
+        double expected = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 3;
+        assertEquals(expected, HybridLoss.textLoss(Tensor.constant(logits), labels).item(), 1e-12);
+        logits.putScalar(new long[] {0, 0, 0}, 100);
+        assertEquals(expected, HybridLoss.textLoss(Tensor.constant(logits), labels).item(), 1e-12,
+                "changing the logits of an ignored position changes nothing");
     }
 }

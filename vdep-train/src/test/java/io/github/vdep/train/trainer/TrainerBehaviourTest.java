@@ -97,9 +97,8 @@ class TrainerBehaviourTest {
     @Test
     void nonFiniteStepsAreSkippedAndTheRunStopsAfterTheLimit() throws Exception {
         LlavaModel model = GoldenFixture.model();
-        Map<String, Parameter> before = new java.util.LinkedHashMap<>();
-        model.namedParameters().forEach((k, p) -> before.put(k, p));
-        INDArray projectorBefore = model.namedParameters().get("multi_modal_projector.linear_1.weight").value().dup();
+        Map<String, INDArray> before = new java.util.LinkedHashMap<>();
+        model.namedParameters().forEach((k, p) -> before.put(k, p.value().dup()));
         BatchSource poisoned = from -> new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -126,8 +125,8 @@ class TrainerBehaviourTest {
         assertTrue(e.getMessage().contains("3 steps"), e.getMessage());
         assertEquals(2, seen.size());
         assertTrue(seen.get(0).skipped() && seen.get(1).skipped());
-        assertEquals(0.0, projectorBefore.sub(model.namedParameters().get("multi_modal_projector.linear_1.weight").value()).amaxNumber().doubleValue(), 0.0,
-                "a skipped step must not change the weights");
+        model.namedParameters().forEach((k, p) -> assertEquals(0.0, before.get(k).sub(p.value()).amaxNumber().doubleValue(), 0.0,
+                "a skipped step must not change the weights: " + k));
         assertFalse(Files.exists(tmp.resolve("nan/checkpoints/latest")));
     }
 

@@ -25,6 +25,12 @@ public final class ImageLoader {
 
     private static final Logger LOG = LoggerFactory.getLogger(ImageLoader.class);
 
+    /**
+     * The default pixel limit, Pillow's {@code Image.MAX_IMAGE_PIXELS} (1024 * 1024 * 1024 / 4 / 3):
+     * a decompression bomb (a small file declaring a huge raster) is refused before decoding.
+     */
+    public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
+
     private ImageLoader() {
     }
 
@@ -38,9 +44,23 @@ public final class ImageLoader {
      * @param file the image file
      * @return the decoded image
      * @throws ImageDecodeException if the file is missing, unreadable, of an unknown format,
-     *                              truncated or corrupt
+     *                              truncated or corrupt, or larger than {@link #DEFAULT_MAX_PIXELS}
      */
     public static BufferedImage load(Path file) {
+        return load(file, DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * Decodes the first frame of an image file whose header declares at most {@code maxPixels}
+     * pixels; the dimensions are read from the header before any of the raster is decoded.
+     *
+     * @param file      the image file
+     * @param maxPixels the largest width x height accepted
+     * @return the decoded image
+     * @throws ImageTooLargeException if the header declares more pixels
+     * @throws ImageDecodeException   as {@link #load(Path)}
+     */
+    public static BufferedImage load(Path file, long maxPixels) {
         Objects.requireNonNull(file, "file");
         if (!Files.exists(file)) {
             throw new ImageDecodeException(file, "file does not exist");
@@ -64,6 +84,10 @@ public final class ImageLoader {
             try {
                 reader.setInput(in, true, true);
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > maxPixels) {
+                    throw new ImageTooLargeException(file, reader.getWidth(0), reader.getHeight(0), maxPixels);
+                }
                 CmykJpeg.Header jpeg = reader.getFormatName().equalsIgnoreCase("jpeg") ? CmykJpeg.header(file) : null;
                 BufferedImage image = jpeg != null && jpeg.components() == 4 ? CmykJpeg.read(reader, file, jpeg) : null;
                 long vp8 = reader.getFormatName().equalsIgnoreCase("webp") ? WebPLossy.vp8Payload(file) : -1;
@@ -105,6 +129,18 @@ public final class ImageLoader {
      */
     public static RgbImage loadRgb(Path file) {
         return RgbImage.fromBufferedImage(load(file));
+    }
+
+    /**
+     * Decodes a file within a pixel limit and converts it to RGB.
+     *
+     * @param file      the image file
+     * @param maxPixels the largest width x height accepted
+     * @return its RGB pixels
+     * @throws ImageDecodeException as {@link #load(Path, long)}
+     */
+    public static RgbImage loadRgb(Path file, long maxPixels) {
+        return RgbImage.fromBufferedImage(load(file, maxPixels));
     }
 
     private static String describe(Exception e) {
