@@ -165,6 +165,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        device.device(); // before anything is created or loaded (the --out lock too)
         Collectives comm = Launch.detect().connect(distTimeout);
         if (comm.size() == 1) {
             return trainLocked(new DataParallel(comm));
@@ -196,7 +197,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     private int train(DataParallel dp, StopSignals stop) throws Exception {
         long started = System.nanoTime();
-        device.device(); // before anything loads
         checkModelOptions();
         // an original LLaVA checkpoint's config is only complete with its tower's: not estimated up front
         if (!originalModel()) {
