@@ -198,10 +198,7 @@ public final class TrainCommand implements Callable<Integer> {
     private int train(DataParallel dp, StopSignals stop) throws Exception {
         long started = System.nanoTime();
         checkModelOptions();
-        // an original LLaVA checkpoint's config is only complete with its tower's: not estimated up front
-        if (!originalModel()) {
-            MemoryEstimate.of(plannedConfig(), trainConfig(1).trainable(), optimizer, 4).check(MemoryLimit.host());
-        }
+        MemoryEstimate.of(plannedConfig(), trainConfig(1).trainable(), optimizer, 4).check(MemoryLimit.host());
         boolean main = dp.rank() == 0;
         LlavaCheckpoint.Loaded loaded = loadModel();
         if (pretrainAdapter != null) {
@@ -311,6 +308,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The model config, read and checked without loading any weights. */
     private LlavaConfig plannedConfig() {
+        if (originalModel()) {
+            return LlavaOriginalCheckpoint.readConfig(model, vision);
+        }
         if (model != null) {
             return LlavaConfig.read(model.resolve("config.json"));
         }

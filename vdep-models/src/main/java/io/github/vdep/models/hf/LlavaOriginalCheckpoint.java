@@ -98,16 +98,14 @@ public final class LlavaOriginalCheckpoint {
     }
 
     /**
-     * Loads an original LLaVA checkpoint.
+     * The vdep config of an original LLaVA checkpoint, read and checked without loading any weights
+     * (for example to estimate a run's memory first).
      *
-     * @param dir the checkpoint directory (config.json with safetensors or {@code .bin} weights)
-     * @param clipDir a local CLIP checkpoint directory for the tower; null to use
-     *        {@code mm_vision_tower} when that is a local directory
-     * @param dtype the parameter type
-     * @return the model and its vdep config (image token = the old vocabulary size)
-     * @throws CheckpointException naming the file and field or tensor when something does not fit
+     * @param dir the checkpoint directory
+     * @param clipDir a local CLIP checkpoint directory for the tower, or null (see {@link #load})
+     * @throws CheckpointException naming the file and field when something does not fit
      */
-    public static LlavaCheckpoint.Loaded load(Path dir, Path clipDir, DataType dtype) {
+    public static LlavaConfig readConfig(Path dir, Path clipDir) {
         Path configFile = dir.resolve("config.json");
         JsonNode root = LlavaCheckpoint.readJson(configFile);
         for (String flag : new String[] {"mm_use_im_start_end", "mm_use_im_patch_token"}) {
@@ -147,6 +145,24 @@ public final class LlavaOriginalCheckpoint {
         int vocab = text.vocabSize();
         LlavaConfig config = new LlavaConfig(LlavaCheckpoint.withVocab(text, vocab + 1), vision, vocab, "gelu",
                 JSON.getNodeFactory().numberNode(layer), strategy, projectorType, true, "llava");
+        return config;
+    }
+
+    /**
+     * Loads an original LLaVA checkpoint.
+     *
+     * @param dir the checkpoint directory (config.json with safetensors or {@code .bin} weights)
+     * @param clipDir a local CLIP checkpoint directory for the tower; null to use
+     *        {@code mm_vision_tower} when that is a local directory
+     * @param dtype the parameter type
+     * @return the model and its vdep config (image token = the old vocabulary size)
+     * @throws CheckpointException naming the file and field or tensor when something does not fit
+     */
+    public static LlavaCheckpoint.Loaded load(Path dir, Path clipDir, DataType dtype) {
+        LlavaConfig config = readConfig(dir, clipDir);
+        Path configFile = dir.resolve("config.json");
+        int vocab = config.imageTokenIndex();
+        Path towerDir = towerDirectory(configFile, LlavaCheckpoint.readJson(configFile), clipDir);
         LlavaModel model;
         try {
             model = LlavaModels.create(config, dtype);
