@@ -73,7 +73,7 @@ public final class TrainCommand implements Callable<Integer> {
     String modeRatio;
     @Option(names = "--mode-policy", defaultValue = "alternating", description = "alternating, random or per-sample (default ${DEFAULT-VALUE})")
     String modePolicy;
-    @Option(names = "--image-loss", defaultValue = "mse", description = "mse, l1, smooth_l1 or cosine (default ${DEFAULT-VALUE})")
+    @Option(names = "--image-loss", defaultValue = "mse", description = "mse, l1, smooth_l1, cosine, mse_normalized or mse_relative (default ${DEFAULT-VALUE})")
     String imageLoss;
     @Option(names = "--no-image-loss-shift", description = "compare v_i with the state at its own position instead of the one before")
     boolean noShift;
