@@ -67,7 +67,7 @@ public final class TrainCommand implements Callable<Integer> {
     String stage;
     @Option(names = "--trainable", arity = "1..*", description = "parameter-name globs that train (replaces the stage's set)")
     List<String> trainable;
-    @Option(names = "--alpha", defaultValue = "1.0", description = "image loss weight, or linear:A0:A1 / cosine:A0:A1 (default ${DEFAULT-VALUE})")
+    @Option(names = "--alpha", defaultValue = "1.0", description = "image loss weight: a number, linear:A0:A1, cosine:A0:A1, or adaptive ratio:R[:A0] / gradnorm:R[:K] (default ${DEFAULT-VALUE})")
     String alpha;
     @Option(names = "--mode-ratio", defaultValue = "1:1", description = "VDEP:LLaVA batch ratio (default ${DEFAULT-VALUE})")
     String modeRatio;

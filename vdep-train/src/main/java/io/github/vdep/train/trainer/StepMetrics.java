@@ -10,7 +10,16 @@ package io.github.vdep.train.trainer;
  * @param gradNorm global gradient norm before clipping
  * @param tokens non-padding tokens processed
  * @param skipped true when the step was not applied (non-finite loss or gradient)
+ * @param textGradNorm the text loss's gradient norm on the parameters both losses reach, where
+ *     the {@code gradnorm} alpha policy measured it this step; else null
+ * @param imageGradNorm the (unweighted) image loss's gradient norm on the same parameters, or null
  */
 public record StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha, double lr,
-        double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped) {
+        double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, Double textGradNorm, Double imageGradNorm) {
+
+    /** A step without gradient-balance measurements. */
+    public StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha,
+            double lr, double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped) {
+        this(step, totalSteps, mode, loss, textLoss, imageLoss, imageTargetRms, alpha, lr, gradNorm, tokens, stepSeconds, epoch, skipped, null, null);
+    }
 }

@@ -16,11 +16,15 @@ import io.github.vdep.train.optim.GradientClipping;
 import io.github.vdep.train.optim.LrSchedule;
 import io.github.vdep.train.optim.Optimizer;
 import io.github.vdep.train.optim.Sgd;
+import io.github.vdep.train.schedule.AlphaPolicy;
 import io.github.vdep.train.schedule.ModeScheduler;
+import io.github.vdep.models.hf.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
@@ -50,6 +54,7 @@ public final class Trainer {
     private final ModeScheduler modes;
     private final LrSchedule lrSchedule;
     private final CheckpointManager checkpoints;
+    private final AlphaPolicy alphaPolicy;
 
     /** Applies the config's trainable patterns to the model and builds the optimizer. */
     public Trainer(LlavaModel model, TrainConfig config, BatchSource data, TrainingListener listener) {
@@ -64,6 +69,7 @@ public final class Trainer {
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
         this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"));
+        this.alphaPolicy = config.alpha().policy();
     }
 
     public Map<String, Parameter> trainableParameters() {
@@ -82,6 +88,11 @@ public final class Trainer {
             Optional<Path> latest = checkpoints.latest();
             if (latest.isPresent()) {
                 state = checkpoints.load(latest.get(), trainable, optimizer);
+                try {
+                    alphaPolicy.restore(state.alphaState());
+                } catch (IllegalArgumentException e) {
+                    throw new CheckpointException(latest.get().resolve("trainer_state.json"), e.getMessage(), e);
+                }
                 if (state.seed() != config.seed()) {
                     LOG.warn("checkpoint seed {} differs from --seed {}; continuing with the checkpoint's data order", state.seed(), config.seed());
                 }
@@ -118,7 +129,7 @@ public final class Trainer {
         long step = state.step() + 1;
         long start = System.nanoTime();
         double lr = lrSchedule.at(step);
-        double alpha = config.alpha().at(step, config.steps());
+        double alpha = alphaPolicy.alphaAt(step, config.steps());
         double lossSum = 0;
         double textSum = 0;
         double imageSum = 0;
@@ -127,19 +138,30 @@ public final class Trainer {
         long tokens = 0;
         String mode = null;
         DataPosition position = state.position();
+        // gradnorm policy, measuring step: the text loss is back-propagated alone first (alpha 0), the image loss after
+        Boolean balanced = null;
+        List<Batch> balancedBatches = new ArrayList<>();
+        List<BatchMode> balancedModes = new ArrayList<>();
+        double balancedImageSum = 0;
         for (int micro = 0; micro < config.gradAccum(); micro++) {
             Batch batch = next(batches);
             BatchMode m = modes.modeFor(step, batch.size(), (step - 1) * (long) config.batchSize() * config.gradAccum() + (long) micro * batch.size());
             String label = m.kind().label();
             mode = mode == null || mode.equals(label) ? label : "mixed";
+            if (balanced == null) {
+                balanced = m.anyVdep() && alphaPolicy.measuresGradientsNow();
+            }
             // record(true): the backward pass frees the step's intermediate values as it goes (read them before it)
             try (Tape tape = Tape.record(true)) {
                 // no full logits: the loss applies the LM head at the supervised positions only
                 LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), false);
-                LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, alpha,
+                LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, balanced ? 0.0 : alpha,
                         config.monitorImageLoss());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
                 lossSum += r.total().item();
+                if (balanced && m.anyVdep() && r.imageLoss() != null) {
+                    balancedImageSum += r.imageLoss();
+                }
                 tape.backward(total);
                 textSum += r.textLoss();
                 if (r.imageLoss() != null) {
@@ -150,8 +172,19 @@ public final class Trainer {
             }
             tokens += batch.attentionMask().sumNumber().longValue();
             position = batch.position();
+            if (balanced) {
+                balancedBatches.add(batch);
+                balancedModes.add(m);
+            }
         }
         int accum = config.gradAccum();
+        GradientBalance.Result balance = null;
+        if (balanced) {
+            balance = GradientBalance.addImageGradients(model, loss, balancedBatches, balancedModes, accum, trainable, alphaPolicy);
+            alpha = balance.alpha();
+            lossSum += alpha * balancedImageSum;
+        }
+        alphaPolicy.observeLosses(textSum / accum, imageCount == 0 ? null : imageSum / imageCount);
         double lossMean = lossSum / accum;
         double gradNorm = GradientClipping.clip(trainable.values(), config.gradClip());
         boolean bad = !Double.isFinite(lossMean) || !Double.isFinite(gradNorm);
@@ -170,10 +203,11 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) / 1e9;
         StepMetrics m = new StepMetrics(step, config.steps(), mode, lossMean, textSum / accum, imageCount == 0 ? null : imageSum / imageCount,
                 imageCount == 0 ? null : targetRmsSum / imageCount,
-                alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad);
+                alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad, balance == null ? null : balance.textNorm(),
+                balance == null ? null : balance.imageNorm());
         metrics.write(m);
         listener.onStep(m);
-        return new TrainerState(step, position, badSteps, state.seed(), optimizer.name());
+        return new TrainerState(step, position, badSteps, state.seed(), optimizer.name(), alphaPolicy.state());
     }
 
     private static Batch next(Iterator<Batch> batches) {
