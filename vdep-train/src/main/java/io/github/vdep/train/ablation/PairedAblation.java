@@ -56,6 +56,11 @@ public final class PairedAblation {
         values.computeIfAbsent(name, k -> new LinkedHashMap<>());
     }
 
+    /** The settings an arm was declared with ("" if none). */
+    public String settings(String arm) {
+        return armSettings.getOrDefault(arm, "");
+    }
+
     /** The arms, in the order declared or first recorded. */
     public List<String> arms() {
         return new ArrayList<>(values.keySet());
