@@ -7,6 +7,10 @@ import io.github.vdep.examples.demo.DemoDataset;
 import io.github.vdep.examples.demo.DemoModel;
 import io.github.vdep.examples.demo.DemoReport;
 import io.github.vdep.examples.demo.LossChart;
+import io.github.vdep.examples.demo.MechanismProbes;
+import io.github.vdep.examples.demo.VisionPretraining;
+import io.github.vdep.train.data.image.ClipImageProcessor;
+import io.github.vdep.train.data.image.ImageProcessorConfig;
 import io.github.vdep.train.ablation.PairedAblation;
 import io.github.vdep.train.data.ConversationRecord;
 import io.github.vdep.train.data.DataFiles;
@@ -65,36 +69,65 @@ public final class DemoCommand implements Callable<Integer> {
     static final Map<String, MetricFormat> METRICS = new LinkedHashMap<>();
 
     static {
-        METRICS.put("question_exact_match", new MetricFormat("question exact match", true, true));
-        METRICS.put("caption_token_accuracy", new MetricFormat("caption token accuracy", true, true));
-        METRICS.put("caption_perplexity", new MetricFormat("caption perplexity", false, false));
+        METRICS.put("question_exact_match", new MetricFormat("question exact match, all types", true, true));
+        for (String t : DemoDataset.TYPES) {
+            METRICS.put("accuracy_" + t, new MetricFormat(t + " accuracy", true, true));
+        }
+        METRICS.put("presence_yes_ratio", new MetricFormat("presence: share of yes answers (truth 50%)", true, false));
+        for (int k = 0; k <= 2; k++) {
+            METRICS.put("probe_layer" + k, new MetricFormat("patch probe, " + (k == 0 ? "LLM input (layer 0)" : "layer " + k) + ", object patches", true, true));
+        }
+        for (int k = 1; k <= 2; k++) {
+            METRICS.put("attention_image_layer" + k, new MetricFormat("answer-position attention on the image, layer " + k, true, true));
+            METRICS.put("attention_objects_layer" + k, new MetricFormat("share of that on object patches, layer " + k, true, true));
+        }
+        METRICS.put("question_perplexity", new MetricFormat("answer perplexity (teacher-forced)", false, false));
         METRICS.put("final_text_loss", new MetricFormat("training text loss, last 10% of steps", false, false));
         METRICS.put("final_image_loss", new MetricFormat("image loss (as trained or monitored), last 10%", false, false));
         METRICS.put("final_target_rms", new MetricFormat("image target RMS, last 10%", false, false));
     }
 
+    static final int STEPS = 300;
+    static final int SCENES = 600;
+    static final int TEST_SCENES = 100;
+    static final int VISION_SCENES = 1500;
+    static final int VISION_STEPS = 300;
+    static final int QUICK_STEPS = 80;
+    static final int QUICK_SCENES = 300;
+    static final int QUICK_TEST_SCENES = 40;
+    static final int QUICK_VISION_SCENES = 600;
+    static final int QUICK_VISION_STEPS = 120;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
         PrintStream console = System.out;
-        int nSteps = steps != null ? steps : (quick ? 50 : 240);
-        int nScenes = scenes != null ? scenes : (quick ? 160 : 480);
-        int nTest = testScenes != null ? testScenes : (quick ? 24 : 60);
+        int nSteps = steps != null ? steps : (quick ? QUICK_STEPS : STEPS);
+        int nScenes = scenes != null ? scenes : (quick ? QUICK_SCENES : SCENES);
+        int nTest = testScenes != null ? testScenes : (quick ? QUICK_TEST_SCENES : TEST_SCENES);
         List<Long> seedList = AblationRunner.seeds(seeds != null ? seeds : (quick ? 1 : 3), seedBase);
         Map<String, List<String>> armMap = DemoArms.resolve(arms != null ? arms : DemoArms.DEFAULT, alpha);
         console.printf("vdep demo: %d training scenes, %d held out, %d steps per run, arms %s, seeds %s -> %s%n", nScenes, nTest, nSteps,
                 armMap.keySet(), seedList, out.toAbsolutePath());
 
         DemoDataset.Files data = DemoDataset.generate(out.resolve("data"), nScenes, nTest, DemoModel.IMAGE_SIZE, seedBase);
-        List<ConversationRecord> test = DataFiles.read(data.test());
-        List<ConversationRecord> qa = test.stream().filter(r -> r.id().startsWith("qa-")).toList();
-        List<ConversationRecord> captions = test.stream().filter(r -> r.id().startsWith("cap-")).toList();
+        List<ConversationRecord> qa = DataFiles.read(data.test());
+        List<DemoDataset.LabelledImage> labelled = DemoDataset.readLabelledImages(data.testScenes());
+        // the vision tower: trained once on a separate pool of scenes, then frozen in every run (as LLaVA starts from CLIP)
+        long visionStart = System.nanoTime();
+        ClipImageProcessor processor = new ClipImageProcessor(ImageProcessorConfig.clip(DemoModel.IMAGE_SIZE), ImageAspect.PAD);
+        VisionPretraining.Result vision = VisionPretraining.train(DemoModel.random(data.vocabSize(), seedBase), processor, DemoModel.IMAGE_SIZE,
+                DemoModel.PATCH, quick ? QUICK_VISION_SCENES : VISION_SCENES, quick ? QUICK_VISION_STEPS : VISION_STEPS, seedBase);
+        console.printf("vision tower: %d steps on %d separate scenes (%.0f s); held-out patch classification %.1f%% (object patches %.1f%%)%n",
+                vision.steps(), vision.scenes(), (System.nanoTime() - visionStart) / 1e9, 100 * vision.heldOutPatchAccuracy(),
+                100 * vision.heldOutObjectPatchAccuracy());
         Map<String, List<LossChart.Point>> firstSeedCurves = new LinkedHashMap<>();
         Map<Long, Path> inits = new LinkedHashMap<>();
+        double[] objectPatchShare = {Double.NaN};
         AblationRunner.Run run = (arm, options, seed, dir) -> {
             Path init = inits.get(seed);
             if (init == null) {
-                init = DemoModel.create(out.resolve("model-init").resolve("seed-" + seed), data.tokenizer(), data.vocabSize(), seed);
+                init = DemoModel.create(out.resolve("model-init").resolve("seed-" + seed), data.tokenizer(), data.vocabSize(), seed, vision.weights());
                 inits.put(seed, init);
             }
             List<String> args = new ArrayList<>(List.of("train", "--model", init.toString(), "--data", data.train().toString(),
@@ -115,12 +148,19 @@ public final class DemoCommand implements Callable<Integer> {
                 Evaluator evaluator = new Evaluator(session.model(), session.tokenizer(), Templates.byName("vicuna_v1"), session.images(),
                         data.dir(), new EvalConfig(24, 0));
                 EvalReport qaReport = evaluator.evaluate(qa, progress(console, arm + " eval questions"));
-                EvalReport capReport = evaluator.evaluate(captions, progress(console, arm + " eval captions"));
                 EvalWriter.write(qaReport, dir.resolve("eval-questions"));
-                EvalWriter.write(capReport, dir.resolve("eval-captions"));
                 m.put("question_exact_match", qaReport.scores().exactMatch());
-                m.put("caption_token_accuracy", capReport.scores().tokens().accuracy());
-                m.put("caption_perplexity", capReport.scores().tokens().perplexity());
+                m.put("question_perplexity", qaReport.scores().tokens().perplexity());
+                m.putAll(DemoReport.byType(qaReport.predictions()));
+                MechanismProbes.Result probes = MechanismProbes.measure(session, session.prompts(Templates.byName("vicuna_v1")), data.dir(), labelled);
+                for (int k = 0; k < probes.probeObjectAccuracy().length; k++) {
+                    m.put("probe_layer" + k, probes.probeObjectAccuracy()[k]);
+                }
+                for (int k = 0; k < probes.attentionOnImage().length; k++) {
+                    m.put("attention_image_layer" + (k + 1), probes.attentionOnImage()[k]);
+                    m.put("attention_objects_layer" + (k + 1), probes.attentionObjectShare()[k]);
+                }
+                objectPatchShare[0] = probes.objectPatchShare();
             }
             m.put("final_text_loss", DemoReport.tailMean(curve, p -> p.textLoss()));
             m.put("final_image_loss", DemoReport.tailMean(curve, LossChart.Point::imageLoss));
@@ -131,14 +171,17 @@ public final class DemoCommand implements Callable<Integer> {
         LossChart.write(firstSeedCurves, Math.max(1, nSteps / 25), out.resolve("loss.png"));
         LossChart.writeAlpha(firstSeedCurves, out.resolve("alpha.png"));
         double minutes = (System.nanoTime() - started) / 60e9;
-        DemoReport.Settings settings = new DemoReport.Settings(nScenes, nTest, nSteps, batchSize, lr, seedList, data.vocabSize(), minutes);
+        DemoReport.Settings settings = new DemoReport.Settings(nScenes, nTest, qa.size(), nSteps, batchSize, lr, seedList, data.vocabSize(), minutes,
+                vision, objectPatchShare[0]);
         Path report = DemoReport.write(out, settings, ablation, METRICS, firstSeedCurves);
 
-        Table table = Table.of("arm", "question exact match", "caption token accuracy", "caption perplexity", "final text loss", "final image loss");
+        Table table = Table.of("arm", "exact match", "count", "colour", "position", "presence", "yes-ratio", "final text loss", "final image loss");
         for (String arm : ablation.arms()) {
             table.row(arm + " (mean of " + seedList.size() + ")", DemoReport.pct(ablation.mean(arm, "question_exact_match")),
-                    DemoReport.pct(ablation.mean(arm, "caption_token_accuracy")), DemoReport.num(ablation.mean(arm, "caption_perplexity")),
-                    DemoReport.num(ablation.mean(arm, "final_text_loss")), DemoReport.num(ablation.mean(arm, "final_image_loss")));
+                    DemoReport.pct(ablation.mean(arm, "accuracy_count")), DemoReport.pct(ablation.mean(arm, "accuracy_colour")),
+                    DemoReport.pct(ablation.mean(arm, "accuracy_position")), DemoReport.pct(ablation.mean(arm, "accuracy_presence")),
+                    DemoReport.pct(ablation.mean(arm, "presence_yes_ratio")), DemoReport.num(ablation.mean(arm, "final_text_loss")),
+                    DemoReport.num(ablation.mean(arm, "final_image_loss")));
         }
         console.println();
         table.print(console);
