@@ -45,11 +45,11 @@ public final class DemoCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--quick", description = "a smaller run: one seed, fewer scenes and steps")
     boolean quick;
-    @Option(names = "--steps", description = "optimizer steps per run (default 240, --quick 50)")
+    @Option(names = "--steps", description = "optimizer steps per run (default 240, --quick 80)")
     Integer steps;
-    @Option(names = "--scenes", description = "training scenes (default 480, --quick 160); each gives a question and a caption record")
+    @Option(names = "--scenes", description = "training scenes (default 600, --quick 300); each gives up to four questions")
     Integer scenes;
-    @Option(names = "--test-scenes", description = "held-out scenes (default 60, --quick 24)")
+    @Option(names = "--test-scenes", description = "held-out scenes (default 100, --quick 40)")
     Integer testScenes;
     @Option(names = "--batch-size", defaultValue = "16")
     int batchSize;
@@ -87,7 +87,7 @@ public final class DemoCommand implements Callable<Integer> {
         METRICS.put("final_target_rms", new MetricFormat("image target RMS, last 10%", false, false));
     }
 
-    static final int STEPS = 300;
+    static final int STEPS = 240;
     static final int SCENES = 600;
     static final int TEST_SCENES = 100;
     static final int VISION_SCENES = 1500;
