@@ -57,6 +57,8 @@ public final class DemoCommand implements Callable<Integer> {
     double lr;
     @Option(names = "--alpha", description = "the vdep arm's image loss weight (a number, a ramp or an adaptive policy; default 1.0)")
     String alpha;
+    @Option(names = "--vision-steps", description = "vision tower pretraining steps (default 300, --quick 120)")
+    Integer visionSteps;
     @Option(names = "--seeds", description = "seeds per arm (default 3, --quick 1): every arm runs with each")
     Integer seeds;
     @Option(names = {"--seed-base", "--seed"}, defaultValue = "1", description = "the first seed; the data set is generated from it (default ${DEFAULT-VALUE})")
@@ -117,7 +119,8 @@ public final class DemoCommand implements Callable<Integer> {
         long visionStart = System.nanoTime();
         ClipImageProcessor processor = new ClipImageProcessor(ImageProcessorConfig.clip(DemoModel.IMAGE_SIZE), ImageAspect.PAD);
         VisionPretraining.Result vision = VisionPretraining.train(DemoModel.random(data.vocabSize(), seedBase), processor, DemoModel.IMAGE_SIZE,
-                DemoModel.PATCH, quick ? QUICK_VISION_SCENES : VISION_SCENES, quick ? QUICK_VISION_STEPS : VISION_STEPS, seedBase);
+                DemoModel.PATCH, quick ? QUICK_VISION_SCENES : VISION_SCENES,
+                visionSteps != null ? visionSteps : (quick ? QUICK_VISION_STEPS : VISION_STEPS), seedBase);
         console.printf("vision tower: %d steps on %d separate scenes (%.0f s); held-out patch classification %.1f%% (object patches %.1f%%)%n",
                 vision.steps(), vision.scenes(), (System.nanoTime() - visionStart) / 1e9, 100 * vision.heldOutPatchAccuracy(),
                 100 * vision.heldOutObjectPatchAccuracy());

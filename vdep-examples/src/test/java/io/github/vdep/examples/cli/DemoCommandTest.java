@@ -20,7 +20,7 @@ class DemoCommandTest {
     @Test
     void quickDemoWritesPairedResultsAndTheReport() throws Exception {
         int code = VdepCli.execute("demo", "--quick", "--steps", "24", "--scenes", "48", "--test-scenes", "6", "--seeds", "2", "--seed-base", "5",
-                "--out", out.toString());
+                "--vision-steps", "10", "--out", out.toString());
         assertEquals(0, code);
         for (String f : List.of("report.md", "loss.png", "alpha.png", "differences.png", "results.json", "baseline/seed-5/metrics.jsonl",
                 "baseline/seed-6/metrics.jsonl", "vdep/seed-5/metrics.jsonl", "vdep/seed-6/final/model.safetensors",
