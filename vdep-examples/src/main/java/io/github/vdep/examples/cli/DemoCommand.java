@@ -89,6 +89,8 @@ public final class DemoCommand implements Callable<Integer> {
         METRICS.put("final_target_rms", new MetricFormat("image target RMS, last 10%", false, false));
     }
 
+    /** Every answer is one word: greedy decoding stops after this many tokens (the word, end of turn, spare). */
+    static final int ANSWER_TOKENS = 4;
     static final int STEPS = 240;
     static final int SCENES = 600;
     static final int TEST_SCENES = 100;
@@ -149,7 +151,7 @@ public final class DemoCommand implements Callable<Integer> {
             Map<String, Double> m = new LinkedHashMap<>();
             try (InferenceSession session = InferenceSession.open(dir.resolve("final"), null, ImageAspect.PAD)) {
                 Evaluator evaluator = new Evaluator(session.model(), session.tokenizer(), Templates.byName("vicuna_v1"), session.images(),
-                        data.dir(), new EvalConfig(24, 0));
+                        data.dir(), new EvalConfig(ANSWER_TOKENS, 0));
                 EvalReport qaReport = evaluator.evaluate(qa, progress(console, arm + " eval questions"));
                 EvalWriter.write(qaReport, dir.resolve("eval-questions"));
                 m.put("question_exact_match", qaReport.scores().exactMatch());
