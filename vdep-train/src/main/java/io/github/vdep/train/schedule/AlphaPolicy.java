@@ -69,7 +69,7 @@ public final class AlphaPolicy {
         if (!schedule.kind().equals("gradnorm")) {
             throw new IllegalStateException("alpha " + schedule + " does not balance gradients");
         }
-        if (Double.isFinite(textNorm) && Double.isFinite(imageNorm)) {
+        if (Double.isFinite(textNorm) && Double.isFinite(imageNorm) && imageNorm > 0) {
             update(textNorm, imageNorm);
         }
         return alpha;

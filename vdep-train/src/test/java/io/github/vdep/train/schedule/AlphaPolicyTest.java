@@ -61,6 +61,7 @@ class AlphaPolicyTest {
         assertFalse(p.measuresGradientsNow());
         assertTrue(p.measuresGradientsNow());
         assertEquals(12.0, p.alphaAt(5, 10), 1e-12, "alpha holds between measurements");
+        assertEquals(12.0, p.observeGradientNorms(3.0, 0.0), 1e-12, "a step without image gradient is not an observation");
         assertThrows(IllegalStateException.class, () -> AlphaSchedule.parse("ratio:1").policy().observeGradientNorms(1, 1));
     }
 
