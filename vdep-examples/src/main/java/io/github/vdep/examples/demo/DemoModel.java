@@ -14,10 +14,11 @@ import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The demo's tiny LLaVA: a 2-layer CLIP-style tower on 32x32 images (16 patches of 8x8), an
- * mlp2x_gelu projector and a 2-layer LLaMA over the demo vocabulary, randomly initialised and
- * saved as a llava-hf directory (config.json, model.safetensors, tokenizer.json,
- * preprocessor_config.json) so that every other command can load it.
+ * The demo's tiny LLaVA: a 2-layer CLIP-style tower on 48x48 images (36 patches of 8x8), an
+ * mlp2x_gelu projector and a 2-layer LLaMA over the demo vocabulary, randomly initialised (the
+ * demo replaces the tower's weights with pretrained ones) and saved as a llava-hf directory
+ * (config.json, model.safetensors, tokenizer.json, preprocessor_config.json) so that every
+ * other command can load it.
  */
 public final class DemoModel {
     public static final int IMAGE_SIZE = 48;
