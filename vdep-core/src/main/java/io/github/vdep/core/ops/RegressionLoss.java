@@ -21,18 +21,35 @@ public enum RegressionLoss {
     /** Huber-style smooth L1 with beta = 1 (PyTorch's SmoothL1Loss), mean over all elements. */
     SMOOTH_L1,
     /** 1 - cosine similarity per row, mean over rows (norms clamped at 1e-8 as PyTorch does). */
-    COSINE;
+    COSINE,
+    /**
+     * MSE against targets normalised per row (per token) to zero mean and unit variance, as MAE's
+     * {@code norm_pix_loss}: {@code t' = (t - mean(t)) / sqrt(var(t) + 1e-6)} with the unbiased
+     * variance over the last dimension. Unchanged when a row of the target is scaled or shifted;
+     * when the target requires a gradient, it flows through the normalisation too.
+     */
+    MSE_NORMALIZED,
+    /**
+     * MSE divided by the mean square of the target over all elements, the divisor treated as a
+     * constant (detached, floored at 1e-12): the MSE relative to the targets' scale, so scaling
+     * prediction and target together leaves it unchanged. A target that requires a gradient gets
+     * the MSE's gradient divided by that constant, not the derivative of the divisor.
+     */
+    MSE_RELATIVE;
 
     private static final double COSINE_EPS = 1e-8;
+    /** MAE's norm_pix_loss epsilon, added to the per-row variance. */
+    public static final double NORMALIZED_EPS = 1e-6;
+    private static final double RELATIVE_FLOOR = 1e-12;
 
-    /** Parses {@code mse | l1 | smooth_l1 | cosine}. */
+    /** Parses {@code mse | l1 | smooth_l1 | cosine | mse_normalized | mse_relative} ({@code -} may stand for {@code _}). */
     public static RegressionLoss parse(String name) {
         for (RegressionLoss l : values()) {
             if (l.name().equalsIgnoreCase(name.replace('-', '_'))) {
                 return l;
             }
         }
-        throw new IllegalArgumentException("unknown image loss '" + name + "'; expected mse, l1, smooth_l1 or cosine");
+        throw new IllegalArgumentException("unknown image loss '" + name + "'; expected mse, l1, smooth_l1, cosine, mse_normalized or mse_relative");
     }
 
     /** The option name, e.g. {@code smooth_l1}. */
@@ -54,6 +71,12 @@ public enum RegressionLoss {
             throw new IllegalArgumentException(optionName() + " loss: prediction " + Arrays.toString(pred.shape())
                     + " and target " + Arrays.toString(target.shape()) + " differ");
         }
+        if (this == COSINE) {
+            return cosine(pred, target);
+        }
+        if (this == MSE_NORMALIZED) {
+            return normalizedMse(pred, target);
+        }
         INDArray diff = pred.value().sub(target.value());
         long n = diff.length();
         return switch (this) {
@@ -65,7 +88,15 @@ public enum RegressionLoss {
             }
             case L1 -> elementwise(pred, target, Transforms.abs(diff, true).sumNumber().doubleValue() / n, Transforms.sign(diff, true).divi(n));
             case SMOOTH_L1 -> smoothL1(pred, target, diff);
-            case COSINE -> cosine(pred, target);
+            case MSE_RELATIVE -> {
+                double norm = target.value().norm2Number().doubleValue();
+                double meanSquare = Math.max(RELATIVE_FLOOR, norm * norm / n);
+                INDArray sq = diff.mul(diff);
+                double loss = sq.sumNumber().doubleValue() / n / meanSquare;
+                Buffers.release(sq);
+                yield elementwise(pred, target, loss, diff.muli(2.0 / n / meanSquare));
+            }
+            default -> throw new IllegalStateException(optionName());
         };
     }
 
@@ -119,6 +150,41 @@ public enum RegressionLoss {
                 INDArray dt = p.divColumnVector(denom).subi(t.mulColumnVector(cos.div(tn.mul(tn)))).muli(scale);
                 target.accumulateGradOwned(dt.reshape('c', target.shape()));
             }
+        }, pred, target);
+    }
+
+    /**
+     * MSE against the per-row normalised target t'. Backward through the normalisation (when the
+     * target requires a gradient), with g = dL/dt' and sigma = sqrt(var + eps):
+     * dL/dt = (g - mean(g)) / sigma - t' * sum(g * t') / (sigma * (D - 1)).
+     */
+    private static Tensor normalizedMse(Tensor pred, Tensor target) {
+        INDArray t = Shapes.rows(target.value());
+        long d = t.size(1);
+        if (d < 2) {
+            throw new IllegalArgumentException("mse_normalized loss: rows of " + d + " element(s) have no variance; need at least 2");
+        }
+        INDArray centred = t.subColumnVector(t.mean(true, 1));
+        INDArray sigma = Transforms.sqrt(centred.mul(centred).sum(true, 1).divi(d - 1).addi(NORMALIZED_EPS), false);
+        INDArray normalized = centred.divColumnVector(sigma).reshape('c', target.shape());
+        INDArray diff = pred.value().sub(normalized);
+        long n = diff.length();
+        double loss = diff.mul(diff).sumNumber().doubleValue() / n;
+        INDArray y = Nd4j.scalar(pred.dataType(), loss).reshape(1);
+        if (!Tape.needsGrad(pred, target)) {
+            return Tape.constantOwned(y);
+        }
+        INDArray dPred = diff.muli(2.0 / n);
+        return Tape.opOwned(y, g -> {
+            INDArray dp = dPred.mul(g.getDouble(0));
+            if (target.requiresGrad()) {
+                INDArray gn = Shapes.rows(dp).neg();
+                INDArray tn = Shapes.rows(normalized);
+                INDArray proj = gn.mul(tn).sum(true, 1).divi(d - 1);
+                INDArray dt = gn.subColumnVector(gn.mean(true, 1)).subi(tn.mulColumnVector(proj)).diviColumnVector(sigma);
+                target.accumulateGradOwned(dt.reshape('c', target.shape()));
+            }
+            pred.accumulateGradOwned(dp);
         }, pred, target);
     }
 

@@ -1,5 +1,6 @@
 package io.github.vdep.core.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static io.github.vdep.core.testing.GradCheck.check;
 import static io.github.vdep.core.testing.GradCheck.leaf;
 
@@ -112,7 +113,40 @@ class PrimitiveGradientTest {
     void regressionLosses(RegressionLoss loss) {
         Tensor p = leaf(25, 4, 3), t = leaf(26, 4, 3);
         Tensor pBig = Tensor.leaf(p.value().mul(3));
-        check(loss.optionName(), () -> loss.apply(pBig, t), List.of(pBig, t));
+        if (loss != RegressionLoss.MSE_RELATIVE) {
+            check(loss.optionName(), () -> loss.apply(pBig, t), List.of(pBig, t));
+        } else {
+            // its divisor is detached by definition: the target's gradient is checked below
+            check(loss.optionName(), () -> loss.apply(pBig, t), List.of(pBig));
+        }
         check(loss.optionName() + " detached target", () -> loss.apply(pBig, F.detach(t)), List.of(pBig));
+    }
+
+    @Test
+    void relativeMseTreatsItsDivisorAsAConstant() {
+        Tensor p = leaf(27, 4, 3), t = leaf(28, 4, 3);
+        double meanSquare = t.value().mul(t.value()).meanNumber().doubleValue();
+        // the reference, MSE / c for the fixed number c, is itself finite-difference checked
+        check("mse / c", () -> F.scale(RegressionLoss.MSE.apply(p, t), 1 / meanSquare), List.of(p, t));
+        INDArray[] reference = gradients(() -> F.scale(RegressionLoss.MSE.apply(p, t), 1 / meanSquare), p, t);
+        INDArray[] relative = gradients(() -> RegressionLoss.MSE_RELATIVE.apply(p, t), p, t);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(0.0, reference[i].sub(relative[i]).amaxNumber().doubleValue(), 1e-12);
+        }
+    }
+
+    private static INDArray[] gradients(java.util.function.Supplier<Tensor> f, Tensor... inputs) {
+        for (Tensor x : inputs) {
+            x.zeroGrad();
+        }
+        try (io.github.vdep.core.autograd.Tape tape = io.github.vdep.core.autograd.Tape.record()) {
+            tape.backward(f.get());
+        }
+        INDArray[] g = new INDArray[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            g[i] = inputs[i].grad().dup();
+            inputs[i].zeroGrad();
+        }
+        return g;
     }
 }

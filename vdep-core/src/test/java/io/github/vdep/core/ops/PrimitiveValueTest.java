@@ -128,6 +128,33 @@ class PrimitiveValueTest {
         assertEquals((0.5 + 1.5) / 4.0, RegressionLoss.SMOOTH_L1.apply(pt, tt).item(), 1e-12);
         // row 0: p=(1,0), t=(0,0) -> clamped norm gives cos 0; row 1: parallel -> cos 1
         assertEquals(1.0 - (0 + 1) / 2.0, RegressionLoss.COSINE.apply(pt, tt).item(), 1e-12);
+        // the targets' mean square is 1/4
+        assertEquals((1 + 4) / 4.0 / 0.25, RegressionLoss.MSE_RELATIVE.apply(pt, tt).item(), 1e-12);
+        // row 0 normalises to (0, 0); row 1 (0, 1) to (-0.5, 0.5) / sqrt(0.5 + 1e-6) (unbiased variance, MAE's eps)
+        double s = Math.sqrt(0.5 + 1e-6);
+        double expected = (1 + 0 + Math.pow(0.5 / s, 2) + Math.pow(3 - 0.5 / s, 2)) / 4;
+        assertEquals(expected, RegressionLoss.MSE_NORMALIZED.apply(pt, tt).item(), 1e-12);
+    }
+
+    @Test
+    void scaleInvariantLossesIgnoreTheTargetsScale() {
+        INDArray p = GradCheck.random(31, 5, 6);
+        INDArray t = GradCheck.random(32, 5, 6);
+        Tensor pt = Tensor.constant(p), tt = Tensor.constant(t);
+        // affine change of the target: the normalised targets stay the same up to the eps in sqrt(var + eps) (rows' var ~0.3: ~1e-6 relative)
+        INDArray shifted = t.mul(7.0).addi(3.0);
+        double normalized = RegressionLoss.MSE_NORMALIZED.apply(pt, tt).item();
+        assertEquals(normalized, RegressionLoss.MSE_NORMALIZED.apply(pt, Tensor.constant(shifted)).item(), 1e-5 * normalized);
+        assertTrue(Math.abs(RegressionLoss.MSE.apply(pt, Tensor.constant(shifted)).item() - RegressionLoss.MSE.apply(pt, tt).item()) > 1);
+        // prediction and target scaled together: the relative MSE is unchanged, the MSE grows by the square
+        double relative = RegressionLoss.MSE_RELATIVE.apply(pt, tt).item();
+        assertEquals(relative, RegressionLoss.MSE_RELATIVE.apply(Tensor.constant(p.mul(10)), Tensor.constant(t.mul(10))).item(), 1e-9 * relative);
+        double mse = RegressionLoss.MSE.apply(pt, tt).item();
+        assertEquals(100 * mse, RegressionLoss.MSE.apply(Tensor.constant(p.mul(10)), Tensor.constant(t.mul(10))).item(), 1e-9 * mse);
+        assertThrows(IllegalArgumentException.class, () -> RegressionLoss.MSE_NORMALIZED.apply(Tensor.constant(p.getColumn(0).reshape(5, 1)),
+                Tensor.constant(t.getColumn(0).reshape(5, 1))));
+        assertEquals(RegressionLoss.MSE_NORMALIZED, RegressionLoss.parse("mse-normalized"));
+        assertEquals(RegressionLoss.MSE_RELATIVE, RegressionLoss.parse("mse_relative"));
     }
 
     @Test

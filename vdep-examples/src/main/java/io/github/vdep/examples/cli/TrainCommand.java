@@ -94,13 +94,13 @@ public final class TrainCommand implements Callable<Integer> {
     String stage;
     @Option(names = "--trainable", arity = "1..*", description = "parameter-name globs that train (replaces the stage's set)")
     List<String> trainable;
-    @Option(names = "--alpha", defaultValue = "1.0", description = "image loss weight, or linear:A0:A1 / cosine:A0:A1 (default ${DEFAULT-VALUE})")
+    @Option(names = "--alpha", defaultValue = "1.0", description = "image loss weight: a number, linear:A0:A1, cosine:A0:A1, or adaptive ratio:R[:A0] / gradnorm:R[:K] (default ${DEFAULT-VALUE})")
     String alpha;
     @Option(names = "--mode-ratio", defaultValue = "1:1", description = "VDEP:LLaVA batch ratio (default ${DEFAULT-VALUE})")
     String modeRatio;
     @Option(names = "--mode-policy", defaultValue = "alternating", description = "alternating, random or per-sample (default ${DEFAULT-VALUE})")
     String modePolicy;
-    @Option(names = "--image-loss", defaultValue = "mse", description = "mse, l1, smooth_l1 or cosine (default ${DEFAULT-VALUE})")
+    @Option(names = "--image-loss", defaultValue = "mse", description = "mse, l1, smooth_l1, cosine, mse_normalized or mse_relative (default ${DEFAULT-VALUE})")
     String imageLoss;
     @Option(names = "--no-image-loss-shift", description = "compare v_i with the state at its own position instead of the one before")
     boolean noShift;

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code vdep} command line: training, the demo, evaluation, generation and benchmarks. */
 @Command(name = "vdep", mixinStandardHelpOptions = true, version = "vdep 0.1.0",
         description = "VDEP (Vision Dynamic Embedding-Guided Pretraining) for LLaVA-style models on the JVM.",
-        subcommands = {DemoCommand.class, TrainCommand.class, GenerateCommand.class, EvalCommand.class, AttentionMapCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, AblateCommand.class, GenerateCommand.class, EvalCommand.class, AttentionMapCommand.class, BenchCommand.class,
                 InfoCommand.class, SelfCheckCommand.class, CommandLine.HelpCommand.class})
 public final class VdepCli implements Runnable {
 

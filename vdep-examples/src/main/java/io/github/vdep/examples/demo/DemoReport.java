@@ -1,155 +1,166 @@
 package io.github.vdep.examples.demo;
 
-import io.github.vdep.train.eval.EvalScores;
+import io.github.vdep.examples.ablation.AblationReport;
+import io.github.vdep.examples.ablation.AblationReport.MetricFormat;
+import io.github.vdep.train.ablation.PairedAblation;
+import io.github.vdep.train.ablation.PairedDifference;
+import io.github.vdep.train.eval.Prediction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
-/** Writes the demo's report.md: settings, both runs side by side, and the outcome as measured. */
+/** Writes the demo's report.md: the paired differences first, then the settings, per-arm means and the outcome as measured. */
 public final class DemoReport {
     private DemoReport() {
     }
 
     /** The demo's settings. */
-    public record Settings(int trainScenes, int testScenes, int steps, int batchSize, double lr, String alpha, long seed, int vocabSize, double minutes) {
+    public record Settings(int trainScenes, int testScenes, int testQuestions, int steps, int batchSize, double lr, List<Long> seeds, int vocabSize,
+            double minutes, VisionPretraining.Result vision, double objectPatchShare) {
     }
 
-    /** One training run and its held-out scores. */
-    public record RunResult(String name, String options, Path dir, List<LossChart.Point> curve, EvalScores questions, EvalScores captions) {
-        /** Mean text loss over the last tenth of the steps. */
-        public double finalTextLoss() {
-            return tailMean(false, true);
+    /**
+     * Accuracy per question type ({@code accuracy_TYPE}) and, for the presence questions, the
+     * share answered "yes" ({@code presence_yes_ratio}; the truth is 50%, POPE's yes-ratio).
+     */
+    public static Map<String, Double> byType(List<Prediction> predictions) {
+        Map<String, Double> m = new java.util.LinkedHashMap<>();
+        for (String t : DemoDataset.TYPES) {
+            List<Prediction> of = predictions.stream().filter(p -> DemoDataset.type(p.id()).equals(t)).toList();
+            m.put("accuracy_" + t, of.isEmpty() ? Double.NaN : of.stream().filter(Prediction::correct).count() / (double) of.size());
+            if (t.equals("presence")) {
+                m.put("presence_yes_ratio", of.isEmpty() ? Double.NaN
+                        : of.stream().filter(p -> p.prediction().trim().toLowerCase(Locale.ROOT).startsWith("yes")).count() / (double) of.size());
+            }
         }
-
-        /** Mean image loss over the last tenth of the steps (NaN if never computed). */
-        public double finalImageLoss() {
-            return tailMean(true, true);
-        }
-
-        /** Mean image loss over the first tenth of the steps. */
-        public double initialImageLoss() {
-            return tailMean(true, false);
-        }
-
-        /** Mean RMS of the image targets (the projector's embeddings) over the first tenth of the steps. */
-        public double initialTargetRms() {
-            return mean(part(false), LossChart.Point::imageTargetRms);
-        }
-
-        /** Mean RMS of the image targets over the last tenth of the steps. */
-        public double finalTargetRms() {
-            return mean(part(true), LossChart.Point::imageTargetRms);
-        }
-
-        private double tailMean(boolean image, boolean tail) {
-            return mean(part(tail), p -> image ? p.imageLoss() : Double.valueOf(p.textLoss()));
-        }
-
-        private List<LossChart.Point> part(boolean tail) {
-            int n = Math.max(1, curve.size() / 10);
-            return tail ? curve.subList(curve.size() - n, curve.size()) : curve.subList(0, n);
-        }
-
-        private static double mean(List<LossChart.Point> part, java.util.function.Function<LossChart.Point, Double> f) {
-            return part.stream().map(f).filter(v -> v != null).mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        }
+        return m;
     }
 
-    /** Writes {@code out/report.md} and returns its path. */
-    public static Path write(Path out, Settings s, Map<String, RunResult> runs) throws IOException {
-        RunResult base = runs.get("baseline");
-        RunResult vdep = runs.get("vdep");
+    /** Mean of a per-step value over the last tenth of the steps (NaN if never present there). */
+    public static double tailMean(List<LossChart.Point> curve, Function<LossChart.Point, Double> f) {
+        int n = Math.max(1, curve.size() / 10);
+        return curve.subList(curve.size() - n, curve.size()).stream().map(f).filter(v -> v != null && Double.isFinite(v))
+                .mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    /** Writes {@code out/report.md} and {@code out/differences.png}; returns the report's path. */
+    public static Path write(Path out, Settings s, PairedAblation a, Map<String, MetricFormat> formats, Map<String, List<LossChart.Point>> curves)
+            throws IOException {
+        Map<String, MetricFormat> metrics = AblationReport.present(a, formats);
+        AblationReport.chart(a, metrics, out.resolve("differences.png"));
         StringBuilder md = new StringBuilder();
         md.append("# vdep demo report\n\n");
-        md.append("A tiny LLaVA was trained twice on the same synthetic scenes with the same seed, data order and schedule: ")
-                .append("once with the plain LLaVA objective (text loss only) and once with VDEP (text loss plus alpha times the ")
-                .append("next-embedding image loss, VDEP and LLaVA batches alternating 1:1). Both were then evaluated on held-out scenes.\n\n");
+        md.append("## Paired differences against ").append(a.baseline()).append(" (held-out scenes)\n\n");
+        md.append(AblationReport.table(a, metrics)).append('\n');
+        md.append("![paired differences](differences.png)\n\n");
+        md.append("## Outcome\n\n").append(outcome(a)).append("\n\n");
         md.append("## Settings\n\n");
         md.append("| setting | value |\n|---|---|\n");
-        row(md, "data", s.trainScenes() + " training scenes (" + 2 * s.trainScenes() + " records: one question and one caption each), "
-                + s.testScenes() + " held-out scenes");
-        row(md, "images", DemoModel.IMAGE_SIZE + "x" + DemoModel.IMAGE_SIZE + " PNG, one or two shapes (circle, square, triangle; red, green, blue, yellow; small, large)");
+        row(md, "data", s.trainScenes() + " training scenes, " + s.testScenes() + " held-out scenes (" + s.testQuestions()
+                + " held-out questions); the same for every run. Each scene has 1 to 3 shapes (circle, square, triangle; red, green, blue, yellow) "
+                + "in three slots (left, middle, right) and up to four questions: count, colour of a named shape, position of a named object, "
+                + "presence of an object (absent in half of them)");
+        row(md, "images", DemoModel.IMAGE_SIZE + "x" + DemoModel.IMAGE_SIZE + " PNG, " + DemoModel.PATCH + "-pixel patches: "
+                + (DemoModel.IMAGE_SIZE / DemoModel.PATCH) * (DemoModel.IMAGE_SIZE / DemoModel.PATCH) + " image tokens; an object covers several patches");
         row(md, "template", "vicuna_v1 (only answers supervised)");
-        row(md, "model", "CLIP-style ViT (width 64, 2 layers, patch 8: 16 image tokens, feature layer -2) -> mlp2x_gelu -> LLaMA (hidden 128, 2 layers, 4 heads, 2 KV heads), vocabulary "
-                + s.vocabSize() + " words");
-        row(md, "vision tower", "**frozen at random initialisation** (never trained): the projector and the language model learn from random-feature image tokens");
+        row(md, "model", "CLIP-style ViT (width 64, 2 layers, feature layer -2) -> mlp2x_gelu -> LLaMA "
+                + "(hidden 128, 2 layers, 4 heads, 2 KV heads), vocabulary " + s.vocabSize() + " words");
+        row(md, "vision tower", String.format(Locale.ROOT, "**pretrained, then frozen**: %d AdamW steps classifying every patch of %d separate scenes "
+                + "(never in the demo's data); on 200 further scenes its patch classifier scores %.1f%% (object patches %.1f%%)", s.vision().steps(),
+                s.vision().scenes(), 100 * s.vision().heldOutPatchAccuracy(), 100 * s.vision().heldOutObjectPatchAccuracy()));
         row(md, "stage", "finetune (projector + language model train)");
         row(md, "optimiser", "AdamW, lr " + s.lr() + ", warmup 5% then cosine, grad clip 1.0, batch " + s.batchSize() + ", " + s.steps() + " steps");
-        row(md, "baseline run", base.options());
-        row(md, "VDEP run", vdep.options());
-        row(md, "image loss in LLaVA-mode steps", "computed for the plot only (`--monitor-image-loss`), never trained on");
-        row(md, "seed", Long.toString(s.seed()));
-        row(md, "wall time", String.format(Locale.ROOT, "%.1f minutes", s.minutes()));
-        md.append("\n## Results (held-out scenes)\n\n");
-        md.append("| metric | baseline (LLaVA) | VDEP |\n|---|---|---|\n");
-        row3(md, "question exact match", pct(base.questions().exactMatch()), pct(vdep.questions().exactMatch()));
-        row3(md, "questions evaluated", Integer.toString(base.questions().evaluated()), Integer.toString(vdep.questions().evaluated()));
-        row3(md, "caption token accuracy (teacher-forced)", pct(base.captions().tokens().accuracy()), pct(vdep.captions().tokens().accuracy()));
-        row3(md, "caption perplexity", num(base.captions().tokens().perplexity()), num(vdep.captions().tokens().perplexity()));
-        row3(md, "question-answer perplexity", num(base.questions().tokens().perplexity()), num(vdep.questions().tokens().perplexity()));
-        row3(md, "final training text loss (last 10% of steps)", num(base.finalTextLoss()), num(vdep.finalTextLoss()));
-        row3(md, "image loss, first 10% of steps", num(base.initialImageLoss()), num(vdep.initialImageLoss()));
-        row3(md, "image loss, last 10% of steps", num(base.finalImageLoss()), num(vdep.finalImageLoss()));
-        row3(md, "image target RMS (projector output), first 10% of steps", num(base.initialTargetRms()), num(vdep.initialTargetRms()));
-        row3(md, "image target RMS, last 10% of steps", num(base.finalTargetRms()), num(vdep.finalTargetRms()));
-        md.append("\n![loss](loss.png)\n\n");
-        md.append("## Outcome\n\n").append(outcome(base, vdep)).append("\n\n");
-        md.append("This is a toy: a few hundred steps of a model with a random vision tower. It shows the machinery working end to end ")
-                .append("and how the two objectives behave on the same data; it is not evidence about VDEP at scale. ")
-                .append("Run `vdep demo --steps N` to train longer.\n\n");
-        md.append("## Files\n\n");
-        md.append("- `data/`: the synthetic data set (`train.json`, `test.json`, `images/`, `tokenizer.json`)\n");
-        md.append("- `model-init/`: the initial model (llava-hf layout)\n");
-        for (RunResult r : runs.values()) {
-            md.append("- `").append(r.name()).append("/metrics.jsonl`, `").append(r.name()).append("/final/` (trained model), `")
-                    .append(r.name()).append("/eval-questions/`, `").append(r.name()).append("/eval-captions/` (predictions and scores)\n");
+        row(md, "probes", String.format(Locale.ROOT, "on the held-out images with the prompt \"how many shapes are there ?\": a ridge probe per layer from "
+                + "the image positions' states to the patch's content (13 classes), fitted on half the images, scored on the object patches of the "
+                + "other half; the answer position's attention on the image and the share of it on object patches (uniform attention: %.1f%%)",
+                100 * s.objectPatchShare()));
+        for (String arm : a.arms()) {
+            row(md, "arm `" + arm + "`", "`" + armSettings(a, arm) + "`");
         }
-        md.append("- `loss.png`: text loss (solid) and image loss (dashed) against step for both runs\n");
+        row(md, "seeds", a.seeds() + ": per seed, every arm starts from the same initial model (the same pretrained tower for all) "
+                + "and reads the data in the same order");
+        row(md, "image loss in LLaVA-mode steps", "computed for the plot only (`--monitor-image-loss`), never trained on");
+        row(md, "wall time", String.format(Locale.ROOT, "%.1f minutes", s.minutes()));
+        md.append("\n## Per-arm means over the seeds\n\n");
+        md.append("| metric |");
+        a.arms().forEach(arm -> md.append(' ').append(arm).append(" |"));
+        md.append("\n|---|");
+        a.arms().forEach(arm -> md.append("---|"));
+        md.append('\n');
+        for (Map.Entry<String, MetricFormat> m : metrics.entrySet()) {
+            md.append("| ").append(m.getValue().label()).append(" |");
+            for (String arm : a.arms()) {
+                double v = a.mean(arm, m.getKey());
+                md.append(' ').append(m.getValue().percent() ? pct(v) : num(v)).append(" |");
+            }
+            md.append('\n');
+        }
+        md.append("\n![loss](loss.png)\n\n![alpha](alpha.png)\n\n");
+        md.append("The curves are those of the first seed (").append(a.seeds().get(0)).append("). ")
+                .append("This is a toy: a few hundred steps of a tiny model on synthetic scenes. It shows how the objectives behave on the same ")
+                .append("data, seed by seed; it is not evidence about VDEP at scale.\n\n");
+        md.append("## Files\n\n");
+        md.append("- `results.json`: every arm's value per seed and metric, and the paired differences with their intervals\n");
+        md.append("- `data/`: the synthetic data set (`train.json`, `test.json`, `test-scenes.json` with the held-out patch labels, `images/`, `tokenizer.json`)\n");
+        md.append("- `model-init/seed-S/`: the initial model of each seed (llava-hf layout)\n");
+        md.append("- `ARM/seed-S/`: `metrics.jsonl`, `final/` (trained model), `eval-questions/` (predictions and scores)\n");
+        md.append("- `loss.png`: text loss (solid) and image loss (dashed) against step; `alpha.png`: alpha against step; ")
+                .append("`differences.png`: the paired differences with their 95% t-intervals\n");
         Path report = out.resolve("report.md");
         Files.writeString(report, md.toString());
         return report;
     }
 
-    /** A plain statement of what happened, whichever way it went. */
-    static String outcome(RunResult base, RunResult vdep) {
+    private static String armSettings(PairedAblation a, String arm) {
+        return a.settings(arm);
+    }
+
+    /** A plain statement of what happened, whichever way it went, with the intervals. */
+    static String outcome(PairedAblation a) {
         StringBuilder o = new StringBuilder();
-        double qb = base.questions().exactMatch();
-        double qv = vdep.questions().exactMatch();
-        String cmp = qv > qb ? "higher than" : qv < qb ? "lower than" : "equal to";
-        o.append(String.format(Locale.ROOT, "On held-out questions VDEP scored %s exact match, %s the baseline's %s. ", pct(qv), cmp, pct(qb)));
-        double cb = base.captions().tokens().accuracy();
-        double cv = vdep.captions().tokens().accuracy();
-        o.append(String.format(Locale.ROOT, "Caption token accuracy was %s for VDEP and %s for the baseline. ", pct(cv), pct(cb)));
-        double i0 = vdep.initialImageLoss();
-        double i1 = vdep.finalImageLoss();
-        if (Double.isFinite(i0) && Double.isFinite(i1)) {
-            o.append(String.format(Locale.ROOT, "The VDEP run's image loss went from %.4f to %.4f%s", i0, i1,
-                    i1 < i0 ? " (it fell: the hidden states learned to predict the next image embedding)" : " (it did not fall)"));
-            double b1 = base.finalImageLoss();
-            if (Double.isFinite(b1)) {
-                o.append(String.format(Locale.ROOT, "; the baseline, never trained on it, ended at %.4f", b1));
+        for (String arm : a.arms()) {
+            if (arm.equals(a.baseline())) {
+                continue;
             }
-            o.append('.');
-            double r0 = vdep.initialTargetRms();
-            double r1 = vdep.finalTargetRms();
-            if (Double.isFinite(r0) && Double.isFinite(r1) && r0 > 0 && r1 > 0) {
-                // MSE against targets that keep moving: divided by the targets' mean square it is comparable across steps
-                o.append(String.format(Locale.ROOT, " Its targets, the projector's embeddings, are trained too: their RMS went from %.3f to %.3f, "
-                        + "so relative to the targets' mean square the image loss went from %.3f to %.3f.", r0, r1, i0 / (r0 * r0), i1 / (r1 * r1)));
+            PairedDifference q = a.difference(arm, "question_exact_match");
+            if (q == null) {
+                continue;
             }
+            o.append(String.format(Locale.ROOT, "`%s` against `%s` over %d seed(s): question exact match %s (%s)", arm, a.baseline(), q.n(),
+                    pp(q.mean()), interval(q)));
+            for (String t : DemoDataset.TYPES) {
+                PairedDifference d = a.difference(arm, "accuracy_" + t);
+                if (d != null) {
+                    o.append(String.format(Locale.ROOT, "; %s %s (%s)", t, pp(d.mean()), interval(d)));
+                }
+            }
+            o.append(". ");
         }
-        return o.toString();
+        if (a.seeds().size() < 2) {
+            o.append("With one seed there is no interval: the difference may be seed noise (the baseline alone moves by tens of points between seeds). ");
+        } else {
+            o.append("An interval that includes 0 means these seeds cannot tell the arms apart. ");
+        }
+        return o.toString().trim();
+    }
+
+    private static String interval(PairedDifference d) {
+        if (!Double.isFinite(d.low())) {
+            return "no interval with one seed";
+        }
+        return "95% t-interval [" + pp(d.low()) + ", " + pp(d.high()) + "]" + (d.excludesZero() ? ", excludes 0" : ", includes 0");
+    }
+
+    private static String pp(double v) {
+        return String.format(Locale.ROOT, "%+.1f pp", 100 * v);
     }
 
     private static void row(StringBuilder md, String k, String v) {
         md.append("| ").append(k).append(" | ").append(v).append(" |\n");
-    }
-
-    private static void row3(StringBuilder md, String k, String a, String b) {
-        md.append("| ").append(k).append(" | ").append(a).append(" | ").append(b).append(" |\n");
     }
 
     /** A fraction as a percentage with one decimal, or n/a. */

@@ -27,8 +27,8 @@ public final class LossChart {
     private LossChart() {
     }
 
-    /** One step's losses, and the image targets' RMS (null where the step computed no image loss). */
-    public record Point(long step, double textLoss, Double imageLoss, Double imageTargetRms) {
+    /** One step's losses, the image targets' RMS (null where the step computed no image loss) and alpha. */
+    public record Point(long step, double textLoss, Double imageLoss, Double imageTargetRms, double alpha) {
     }
 
     /** Reads a metrics.jsonl file. */
@@ -39,7 +39,8 @@ public final class LossChart {
                 continue;
             }
             JsonNode n = JSON.readTree(line);
-            points.add(new Point(n.get("step").asLong(), n.get("text_loss").asDouble(), number(n.get("image_loss")), number(n.get("image_target_rms"))));
+            points.add(new Point(n.get("step").asLong(), n.get("text_loss").asDouble(), number(n.get("image_loss")), number(n.get("image_target_rms")),
+                    n.path("alpha").asDouble()));
         }
         return points;
     }
@@ -78,6 +79,28 @@ public final class LossChart {
         }
         plot.setRenderer(renderer);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 540);
+    }
+
+    /** Writes a PNG of each run's alpha against step (the weight each step used; adaptive policies move it). */
+    public static void writeAlpha(Map<String, List<Point>> runs, Path png) throws IOException {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (Map.Entry<String, List<Point>> run : runs.entrySet()) {
+            XYSeries s = new XYSeries(run.getKey() + " alpha");
+            run.getValue().forEach(p -> s.add(p.step(), p.alpha()));
+            data.addSeries(s);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart("Image loss weight alpha per step", "optimizer step", "alpha", data,
+                PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesPaint(i, COLOURS[i % COLOURS.length]);
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+        }
+        plot.setRenderer(renderer);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 400);
     }
 
     private static XYSeries smoothed(String name, List<Point> points, int window, boolean image) {

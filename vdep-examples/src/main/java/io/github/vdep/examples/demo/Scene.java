@@ -3,25 +3,18 @@ package io.github.vdep.examples.demo;
 import java.util.List;
 
 /**
- * A synthetic scene: one or two objects on a plain background.
+ * A synthetic scene: one to three objects, each in its own slot (left, middle or right).
  *
- * @param objects left-to-right (or the single object)
+ * @param objects left to right
  */
 public record Scene(List<SceneObject> objects) {
 
-    /** One object: shape, colour, size, and where it sits. */
-    public record SceneObject(String shape, String colour, String size, String position) {
-        String phrase() {
-            return "a " + size + " " + colour + " " + shape;
-        }
+    /** One object: shape, colour and the slot it sits in. */
+    public record SceneObject(String shape, String colour, String position) {
     }
 
-    /** A caption listing the objects and their positions. */
-    public String caption() {
-        if (objects.size() == 1) {
-            SceneObject o = objects.get(0);
-            return o.phrase() + " in the " + o.position() + " .";
-        }
-        return objects.get(0).phrase() + " on the left and " + objects.get(1).phrase() + " on the right .";
+    /** Whether an object of this colour and shape is in the scene. */
+    public boolean contains(String colour, String shape) {
+        return objects.stream().anyMatch(o -> o.colour().equals(colour) && o.shape().equals(shape));
     }
 }

@@ -116,6 +116,23 @@ public final class HybridLoss {
         }
     }
 
+    /**
+     * The image loss alone (unweighted, as a tensor to back-propagate), over the images of the
+     * samples {@code mode} marks VDEP; null when there are none (or no image pairs). For a
+     * caller that needs the two losses' gradients separately, e.g. to balance them.
+     */
+    public Tensor imageLoss(LlavaOutput out, INDArray labels, int[] imageSample, BatchMode mode) {
+        if (out.imageFeatures() == null || !mode.anyVdep()) {
+            return null;
+        }
+        int[][] pairs = imagePairs(out.imageRows(), imageSample, mode.vdepSamples(), (int) labels.size(1));
+        if (pairs[0].length == 0) {
+            return null;
+        }
+        Tensor[] predAndTarget = imagePredictionAndTarget(out, pairs[0], pairs[1]);
+        return config.distance().apply(predAndTarget[0], predAndTarget[1]);
+    }
+
     /** Shifted cross-entropy: logits at t against labels at t+1. */
     public static Tensor textLoss(Tensor logits, INDArray labels) {
         return F.crossEntropy(logits, shiftedTargets(labels));

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Training checkpoints under {@code out/checkpoints/step-NNNNNNNN/}: the trainable parameters
  * ({@code trainable.safetensors}, full model names), the optimizer state
- * ({@code optimizer.safetensors}) and {@code trainer_state.json} (step, data position, seed).
+ * ({@code optimizer.safetensors}) and {@code trainer_state.json} (step, data position, seed, and
+ * an adaptive alpha policy's state under {@code alpha_policy}).
  * Frozen parameters are not repeated: they come from the model the run starts from.
  *
  * <p>Atomicity: a checkpoint is written into a hidden {@code .tmp-step-*} directory, flushed to
@@ -104,6 +105,10 @@ public final class CheckpointManager {
             s.put("optimizer", state.optimizer());
             s.put("trainable_parameters", trainable.size());
             s.put("world_size", worldSize);
+            if (!state.alphaState().isEmpty()) {
+                ObjectNode alpha = s.putObject("alpha_policy");
+                state.alphaState().forEach(alpha::put);
+            }
             Files.writeString(tmp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
             fsyncDirectory(tmp);
             deleteRecursively(dir);
@@ -230,8 +235,10 @@ public final class CheckpointManager {
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(dir.resolve(OPTIMIZER), e.getMessage(), e);
         }
+        Map<String, Double> alpha = new LinkedHashMap<>();
+        s.path("alpha_policy").fields().forEachRemaining(e -> alpha.put(e.getKey(), e.getValue().asDouble()));
         return new TrainerState(s.path("step").asLong(), new DataPosition(s.path("epoch").asInt(), s.path("consumed").asLong()),
-                s.path("bad_steps").asInt(), s.path("seed").asLong(), opt);
+                s.path("bad_steps").asInt(), s.path("seed").asLong(), opt, alpha);
     }
 
     private static void fsyncDirectory(Path dir) throws IOException {

@@ -51,6 +51,10 @@ public final class MetricsWriter implements AutoCloseable {
         o.put("tokens", m.tokens());
         o.put("step_seconds", m.stepSeconds());
         o.put("epoch", m.epoch());
+        if (m.textGradNorm() != null) {
+            putFinite(o, "grad_norm_text", m.textGradNorm());
+            putFinite(o, "grad_norm_image", m.imageGradNorm());
+        }
         if (m.skipped()) {
             o.put("skipped", true);
         }

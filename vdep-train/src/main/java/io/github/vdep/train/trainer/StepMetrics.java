@@ -12,13 +12,30 @@ package io.github.vdep.train.trainer;
  * @param skipped true when the step was not applied (non-finite loss or gradient)
  * @param commSeconds seconds of the step spent in collective operations (0 in one process);
  *     {@code tokens} are then those of all ranks
+ * @param textGradNorm the text loss's gradient norm on the parameters both losses reach, where
+ *     the {@code gradnorm} alpha policy measured it this step; else null
+ * @param imageGradNorm the (unweighted) image loss's gradient norm on the same parameters, or null
  */
 public record StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha, double lr,
-        double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, double commSeconds) {
+        double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, double commSeconds, Double textGradNorm, Double imageGradNorm) {
+
+    /** A one-process step's record without gradient-balance measurements. */
+    public StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha,
+            double lr, double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped) {
+        this(step, totalSteps, mode, loss, textLoss, imageLoss, imageTargetRms, alpha, lr, gradNorm, tokens, stepSeconds, epoch, skipped, 0, null, null);
+    }
+
+    /** A step without gradient-balance measurements. */
+    public StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha,
+            double lr, double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, double commSeconds) {
+        this(step, totalSteps, mode, loss, textLoss, imageLoss, imageTargetRms, alpha, lr, gradNorm, tokens, stepSeconds, epoch, skipped, commSeconds,
+                null, null);
+    }
 
     /** A one-process step's record. */
     public StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha,
-            double lr, double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped) {
-        this(step, totalSteps, mode, loss, textLoss, imageLoss, imageTargetRms, alpha, lr, gradNorm, tokens, stepSeconds, epoch, skipped, 0);
+            double lr, double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, Double textGradNorm, Double imageGradNorm) {
+        this(step, totalSteps, mode, loss, textLoss, imageLoss, imageTargetRms, alpha, lr, gradNorm, tokens, stepSeconds, epoch, skipped, 0,
+                textGradNorm, imageGradNorm);
     }
 }

@@ -17,11 +17,15 @@ import io.github.vdep.train.optim.GradientClipping;
 import io.github.vdep.train.optim.LrSchedule;
 import io.github.vdep.train.optim.Optimizer;
 import io.github.vdep.train.optim.Sgd;
+import io.github.vdep.train.schedule.AlphaPolicy;
 import io.github.vdep.train.schedule.ModeScheduler;
+import io.github.vdep.models.hf.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
@@ -60,6 +64,7 @@ public final class Trainer {
     private final CheckpointManager checkpoints;
     private final DataParallel dp;
     private BooleanSupplier stopRequested = () -> false;
+    private final AlphaPolicy alphaPolicy;
 
     /**
      * Moves the model to the config's device (in place, as Hugging Face's Trainer does), applies
@@ -88,6 +93,11 @@ public final class Trainer {
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
         this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), config.saveTotalLimit(), dp.size());
+        this.alphaPolicy = config.alpha().policy();
+        if (dp.distributed() && config.alpha().kind().equals("gradnorm")) {
+            throw new IllegalArgumentException("--alpha gradnorm: the gradnorm policy is not supported in data-parallel runs yet"
+                    + " (its gradient norms would be one rank's); use a constant, a ramp or ratio:R");
+        }
     }
 
     /**
@@ -119,6 +129,11 @@ public final class Trainer {
             Optional<Path> latest = checkpoints.latest();
             if (latest.isPresent()) {
                 state = checkpoints.load(latest.get(), trainable, optimizer);
+                try {
+                    alphaPolicy.restore(state.alphaState());
+                } catch (IllegalArgumentException e) {
+                    throw new CheckpointException(latest.get().resolve("trainer_state.json"), e.getMessage(), e);
+                }
                 if (state.seed() != config.seed()) {
                     LOG.warn("checkpoint seed {} differs from --seed {}; continuing with the checkpoint's data order", state.seed(), config.seed());
                 }
@@ -179,7 +194,7 @@ public final class Trainer {
         long start = System.nanoTime();
         double commStart = dp.collectives().seconds();
         double lr = lrSchedule.at(step);
-        double alpha = config.alpha().at(step, config.steps());
+        double alpha = alphaPolicy.alphaAt(step, config.steps());
         double lossSum = 0;
         double textSum = 0;
         double imageSum = 0;
@@ -190,6 +205,11 @@ public final class Trainer {
         DataPosition position = state.position();
         // shared over the ranks, per micro-batch: weighted loss, text loss, image loss and target rms^2, ranks with an image loss; then tokens
         double[] shared = new double[5 * config.gradAccum() + 1];
+        // gradnorm policy, measuring step: the text loss is back-propagated alone first (alpha 0), the image loss after
+        Boolean balanced = null;
+        List<Batch> balancedBatches = new ArrayList<>();
+        List<BatchMode> balancedModes = new ArrayList<>();
+        double balancedImageSum = 0;
         for (int micro = 0; micro < config.gradAccum(); micro++) {
             Batch global = next(batches);
             long offset = (step - 1) * (long) config.batchSize() * dp.size() * config.gradAccum() + (long) micro * global.size();
@@ -202,15 +222,21 @@ public final class Trainer {
                 continue;
             }
             BatchMode m = modes.modeFor(step, batch.size(), offset + dp.shardStart(global.size()));
+            if (balanced == null) {
+                balanced = m.anyVdep() && alphaPolicy.measuresGradientsNow();
+            }
             // record(true): the backward pass frees the step's intermediate values as it goes (read them before it)
             try (Tape tape = Tape.record(true)) {
                 // no full logits: the loss applies the LM head at the supervised positions only
                 LlavaOutput out = model.forward(batch.inputs(), loss.decodeOptions(), false);
-                LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, alpha,
+                LossResult r = loss.compute(out, model.languageModel(), batch.labels(), batch.imageSample(), m, balanced ? 0.0 : alpha,
                         config.monitorImageLoss(), dp.normalizer());
                 Tensor total = config.gradAccum() == 1 ? r.total() : F.scale(r.total(), 1.0 / config.gradAccum());
                 double value = r.total().item();
                 lossSum += value;
+                if (balanced && m.anyVdep() && r.imageLoss() != null) {
+                    balancedImageSum += r.imageLoss();
+                }
                 tape.backward(total);
                 textSum += r.textLoss();
                 shared[5 * micro] = value;
@@ -225,6 +251,10 @@ public final class Trainer {
                 }
             }
             tokens += batch.attentionMask().sumNumber().longValue();
+            if (balanced) {
+                balancedBatches.add(batch);
+                balancedModes.add(m);
+            }
         }
         int accum = config.gradAccum();
         if (dp.distributed()) {
@@ -248,6 +278,13 @@ public final class Trainer {
             }
             tokens = (long) shared[5 * accum];
         }
+        GradientBalance.Result balance = null;
+        if (Boolean.TRUE.equals(balanced)) {
+            balance = GradientBalance.addImageGradients(model, loss, balancedBatches, balancedModes, accum, trainable, alphaPolicy);
+            alpha = balance.alpha();
+            lossSum += alpha * balancedImageSum;
+        }
+        alphaPolicy.observeLosses(textSum / accum, imageCount == 0 ? null : imageSum / imageCount);
         double lossMean = lossSum / accum;
         double gradNorm = GradientClipping.clip(trainable.values(), config.gradClip());
         boolean bad = !Double.isFinite(lossMean) || !Double.isFinite(gradNorm);
@@ -266,12 +303,13 @@ public final class Trainer {
         double seconds = (System.nanoTime() - start) / 1e9;
         StepMetrics m = new StepMetrics(step, config.steps(), mode, lossMean, textSum / accum, imageCount == 0 ? null : imageSum / imageCount,
                 imageCount == 0 ? null : targetRmsSum / imageCount,
-                alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad, dp.collectives().seconds() - commStart);
+                alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad, dp.collectives().seconds() - commStart,
+                balance == null ? null : balance.textNorm(), balance == null ? null : balance.imageNorm());
         if (metrics != null) {
             metrics.write(m);
         }
         listener.onStep(m);
-        return new TrainerState(step, position, badSteps, state.seed(), optimizer.name());
+        return new TrainerState(step, position, badSteps, state.seed(), optimizer.name(), alphaPolicy.state());
     }
 
     private static Batch next(Iterator<Batch> batches) {
