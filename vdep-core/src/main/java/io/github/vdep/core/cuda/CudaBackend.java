@@ -36,6 +36,8 @@ public final class CudaBackend implements DeviceBackend {
     /** Rotary tables on the device, by the host array's identity (the models keep theirs). */
     private final Map<INDArray, CudaStorage[]> ropeCache = new java.util.IdentityHashMap<>();
     private final java.util.ArrayDeque<INDArray> ropeOrder = new java.util.ArrayDeque<>();
+    /** Weight (ones) and bias (zeros) of width d for the normalised image loss's layer norm, kept per width. */
+    private final Map<Long, Tensor[]> unitNorms = new java.util.HashMap<>();
 
     CudaBackend(Device device) {
         this.device = device;
@@ -984,6 +986,26 @@ public final class CudaBackend implements DeviceBackend {
                     pred.accumulateGradOwned(dp);
                 }
             }, pred, target);
+        }
+        if (kind == RegressionLoss.MSE_RELATIVE) {
+            // MSE over the target's mean square, a detached constant (RegressionLoss.MSE_RELATIVE)
+            CudaStorage zero = zeros("mse_relative divisor", target.shape());
+            api.regressionForward(0, addr(target), zero.address(), n, loss.address());
+            double meanSquare = Math.max(RegressionLoss.RELATIVE_FLOOR, Tensor.constant(loss).item());
+            zero.release();
+            loss.release();
+            return scale(regressionLoss(RegressionLoss.MSE, pred, target), 1.0 / meanSquare);
+        }
+        if (kind == RegressionLoss.MSE_NORMALIZED) {
+            // MAE's norm_pix_loss (unbiased variance) as a layer norm (biased variance), rescaled:
+            // (t - mean) / sqrt(var_u + eps) = sqrt(c) (t - mean) / sqrt(var_b + c eps), c = (d - 1) / d
+            loss.release();
+            long d = target.size(target.rank() - 1);
+            double c = (d - 1.0) / d;
+            Tensor[] unit = unitNorms.computeIfAbsent(d, w -> new Tensor[] {
+                Tensor.constant(full(new long[] {w}, DataType.FLOAT, 1.0)), Tensor.constant(full(new long[] {w}, DataType.FLOAT, 0.0))});
+            Tensor normalized = scale(layerNorm(target, unit[0], unit[1], c * RegressionLoss.NORMALIZED_EPS), Math.sqrt(c));
+            return regressionLoss(RegressionLoss.MSE, pred, normalized);
         }
         int code = switch (kind) {
             case MSE -> 0;

@@ -40,7 +40,8 @@ public enum RegressionLoss {
     private static final double COSINE_EPS = 1e-8;
     /** MAE's norm_pix_loss epsilon, added to the per-row variance. */
     public static final double NORMALIZED_EPS = 1e-6;
-    private static final double RELATIVE_FLOOR = 1e-12;
+    /** The floor of {@link #MSE_RELATIVE}'s divisor. */
+    public static final double RELATIVE_FLOOR = 1e-12;
 
     /** Parses {@code mse | l1 | smooth_l1 | cosine | mse_normalized | mse_relative} ({@code -} may stand for {@code _}). */
     public static RegressionLoss parse(String name) {
