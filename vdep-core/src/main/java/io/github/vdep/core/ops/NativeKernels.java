@@ -51,15 +51,14 @@ public final class NativeKernels {
     }
 
     /**
-     * One line saying whether the kernels are used and, if not, why (for {@code vdep info}): for
-     * example "loaded", "turned off (-Dvdep.native=false or VDEP_NATIVE_KERNELS=0)" or the loader's
-     * error, such as a missing glibc symbol version.
+     * One line for {@code vdep info}: {@code loaded}, {@code loaded, turned off}, or
+     * {@code not loaded: <why>}, for example the loader's error naming a missing glibc symbol version.
      */
     public static String status() {
-        if (!AVAILABLE) {
-            return "not used: " + unavailableReason;
+        if (AVAILABLE) {
+            return enabled ? "loaded" : "loaded, turned off";
         }
-        return enabled ? "loaded" : "loaded, turned off by NativeKernels.setEnabled(false)";
+        return "not loaded: " + unavailableReason;
     }
 
     /**
@@ -85,12 +84,12 @@ public final class NativeKernels {
     private static boolean load() {
         String off = System.getProperty("vdep.native", System.getenv("VDEP_NATIVE_KERNELS"));
         if (off != null && (off.equals("0") || off.equalsIgnoreCase("false"))) {
-            return unavailable(Level.INFO, "turned off (-Dvdep.native=false or VDEP_NATIVE_KERNELS=0)");
+            return unavailable(Level.INFO, "turned off by " + (System.getProperty("vdep.native") != null ? "-Dvdep.native=" : "VDEP_NATIVE_KERNELS=") + off);
         }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return unavailable(Level.DEBUG, "no native kernels for " + os + " " + arch);
+            return unavailable(Level.DEBUG, "built for Linux x86-64 only, this is " + os + " " + arch);
         }
         String backend = Nd4j.getBackend().getClass().getName();
         if (!backend.contains(".cpu.")) {
@@ -98,7 +97,7 @@ public final class NativeKernels {
         }
         try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                return unavailable(Level.WARN, "the library was not built (no g++ at build time?)");
+                return unavailable(Level.WARN, "not built (no g++ at build time?)");
             }
             Path file = Files.createTempFile("libvdepkernels", ".so");
             file.toFile().deleteOnExit();
@@ -118,7 +117,7 @@ public final class NativeKernels {
 
     private static boolean unavailable(Level level, String reason) {
         unavailableReason = reason;
-        LOG.atLevel(level).log("native kernels {}; using ND4J's{}", reason, level == Level.WARN ? " (slower)" : "");
+        LOG.atLevel(level).log("native kernels not used: {}; using ND4J's{}", reason, level == Level.WARN ? " (slower)" : "");
         return false;
     }
 

@@ -51,7 +51,7 @@ class NativeKernelsTest {
             assertTrue(NativeKernels.status().contains("turned off"), NativeKernels.status());
         } else {
             String status = NativeKernels.status();
-            assertTrue(status.startsWith("not used: ") && status.length() > "not used: ".length() && !status.contains("\n"), status);
+            assertTrue(status.startsWith("not loaded: ") && status.length() > "not loaded: ".length() && !status.contains("\n"), status);
         }
     }
 
