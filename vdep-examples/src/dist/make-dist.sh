@@ -5,8 +5,11 @@
 #   vdep-core's jar), the CUDA kernel sources with the JNI headers and the script that builds them on
 #   the GPU machine, bin/vdep and a README.
 # Called by Maven (vdep-examples' dist profile) after vdep.jar is packaged:
-#   make-dist.sh VERSION TARGET_DIR JAVA_HOME REPOSITORY_ROOT [SPLIT_SIZE]
+#   make-dist.sh VERSION TARGET_DIR JAVA_HOME REPOSITORY_ROOT [SPLIT_SIZE] [RUNTIME_JDK]
 # SPLIT_SIZE (e.g. 60M, -Ddist.splitSize=60M) also writes the archive as parts (split-parts.sh).
+# RUNTIME_JDK (-Ddist.jdk=DIR, default the building JDK) is the JDK whose runtime is jlinked: its
+# binaries set the oldest glibc the distribution runs on (Debian's JDK 17 needs 2.34; Temurin's
+# builds 2.17). It needs jmods, or a linkable run-time image (JDK 24+, JEP 493).
 # VDEP_DIST_XZ: xz's options (default -6; -T0 is always added).
 set -euo pipefail
 version="$1"
@@ -14,6 +17,8 @@ target="$2"
 jdk="$3"
 root="$4"
 split_size="${5:-}"
+runtime_jdk="${6:-}"
+[[ -n "$runtime_jdk" ]] || runtime_jdk="$jdk"
 here="$(cd "$(dirname "$0")" && pwd)"
 platform=linux-x86_64
 if [[ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]]; then
@@ -26,8 +31,8 @@ for tool in jlink unzip xz tar sha256sum; do
     exit 1
   fi
 done
-if [[ ! -d "$jdk/jmods" ]]; then
-  echo "[vdep dist] $jdk/jmods not found: jlink needs a JDK with its jmods (Debian/Ubuntu: openjdk-17-jdk; RHEL: java-17-openjdk-jmods)" >&2
+if [[ ! -x "$runtime_jdk/bin/jlink" ]]; then
+  echo "[vdep dist] $runtime_jdk/bin/jlink not found (-Ddist.jdk must name a JDK)" >&2
   exit 1
 fi
 start=$(date +%s)
@@ -77,9 +82,15 @@ done
 #    jdeps --print-module-deps --ignore-missing-deps --multi-release 17 (run over the jars' classes
 #    without their module-info, which nd4j-api's is broken); the CI runs the demo and `vdep info` on it.
 modules=java.base,java.compiler,java.desktop,java.naming,java.sql,jdk.management,jdk.unsupported
-# uncompressed modules (--compress=0): the .tar.xz compresses them better than jlink's zip
-"$jdk/bin/jlink" --module-path "$jdk/jmods" --add-modules "$modules" --strip-debug --no-header-files \
-  --no-man-pages --compress=0 --output "$stage/runtime"
+# Uncompressed modules (the .tar.xz compresses them better than jlink's zip). Without jmods, jlink
+# links from the JDK's own run-time image where the JDK allows it (JEP 493).
+module_path=()
+[[ -d "$runtime_jdk/jmods" ]] && module_path=(--module-path "$runtime_jdk/jmods")
+if ! "$runtime_jdk/bin/jlink" ${module_path[@]+"${module_path[@]}"} --add-modules "$modules" --strip-debug --no-header-files \
+  --no-man-pages --output "$stage/runtime"; then
+  echo "[vdep dist] jlink of $runtime_jdk failed: it needs the JDK's jmods (Debian/Ubuntu: openjdk-17-jdk; RHEL: java-17-openjdk-jmods)" >&2
+  exit 1
+fi
 
 # -- CUDA kernel sources (when vdep-core has them), the JNI headers they compile against and the
 #    build script, for bin/build-cuda on the GPU machine
@@ -99,7 +110,15 @@ fi
 # -- launchers, README, licence
 cp "$here/bin/vdep" "$here/bin/build-cuda" "$stage/bin/"
 chmod 755 "$stage/bin/"*
-sed "s/@VERSION@/$version/g" "$here/README.txt" > "$stage/README.txt"
+# the oldest glibc everything here loads on: the newest GLIBC_ symbol version any ELF file needs
+glibc=$(find "$stage" -type f \( -name '*.so*' -o -path '*/bin/*' -o -name '*.jar' \) | while read -r f; do
+  case "$f" in
+    *.jar) unzip -Z1 "$f" | grep -E '\.so(\.[0-9]+)*$' | while read -r e; do unzip -p "$f" "$e" > "$work/elf"; objdump -T "$work/elf" 2>/dev/null || true; done ;;
+    *) objdump -T "$f" 2>/dev/null || true ;;
+  esac
+done | grep -oE '\(GLIBC_[0-9.]+\)' | tr -d '()' | sed 's/GLIBC_//' | sort -uV | tail -n1)
+java_version=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$stage/runtime/release")
+sed -e "s/@VERSION@/$version/g" -e "s/@GLIBC@/$glibc/g" -e "s/@JAVA@/$java_version/g" "$here/README.txt" > "$stage/README.txt"
 cp "$root/LICENSE" "$stage/"
 unpacked=$(du -sm "$stage" | cut -f1)
 
@@ -110,7 +129,7 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" -C "$out" 
   | xz -T0 ${VDEP_DIST_XZ:--6} > "$archive.tmp"
 mv "$archive.tmp" "$archive"
 rm -rf "$work"
-echo "[vdep dist] $archive: $(( $(stat -c %s "$archive") / 1048576 )) MiB ($unpacked MiB unpacked) in $(( $(date +%s) - start )) s"
+echo "[vdep dist] $archive: $(( $(stat -c %s "$archive") / 1048576 )) MiB ($unpacked MiB unpacked; Java $java_version; needs glibc $glibc) in $(( $(date +%s) - start )) s"
 if [[ -n "$split_size" ]]; then
   bash "$here/split-parts.sh" "$archive" "$split_size" "$out/parts"
 fi

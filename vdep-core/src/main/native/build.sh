@@ -35,7 +35,7 @@ fi
 # -fno-sized-deallocation: C++14's sized operator delete needs CXXABI_1.3.9 (GCC 5's libstdc++);
 # without it the library loads with GCC 4.8's (CentOS 7), as scripts/check-glibc-symbols.sh checks.
 g++ -std=c++17 -O3 -march=haswell -mtune=generic -fno-math-errno -fno-sized-deallocation \
-  -Wall -Wextra "${werror[@]}" \
+  -Wall -Wextra ${werror[@]+"${werror[@]}"} \
   -fPIC -shared -I"$jdk/include" -I"$jdk/include/linux" -o "$lib.tmp" "$src"
 mv "$lib.tmp" "$lib"
 echo "[vdep native] built $lib"
