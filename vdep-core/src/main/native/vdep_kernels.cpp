@@ -16,6 +16,14 @@
 #include <cstring>
 #include <vector>
 
+// glibc 2.29 gave exp and log new symbol versions (exp@GLIBC_2.29, log@GLIBC_2.29); binding the
+// original ones keeps the library loadable on glibc 2.17 and newer (CentOS 7, RHEL 8). On a newer
+// glibc the old versions are wrappers of the same functions that also set errno. The CI checks the versions the library needs (scripts/check-glibc-symbols.sh).
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver exp,exp@GLIBC_2.2.5");
+__asm__(".symver log,log@GLIBC_2.2.5");
+#endif
+
 namespace {
 
 // ---------------------------------------------------------------- float vectors

@@ -36,11 +36,12 @@ class ReadmeTest {
     @Test
     void readmeHasExactlyTwoSetUpCommandsAndCiRunsThem() throws Exception {
         List<String> commands = setUpCommands();
-        assertEquals(List.of("mvn -q -B -DskipTests package && ./vdep demo", "mvn -B -ntp verify"), commands);
+        assertEquals(List.of("./mvnw -q -B -DskipTests package && ./vdep demo", "./mvnw -B -ntp verify"), commands);
         String ci = Files.readString(ROOT.resolve(".ci/run"));
         assertTrue(ci.lines().anyMatch(l -> l.trim().equals(commands.get(1))), ".ci/run runs the README's test command");
         assertTrue(ci.contains("readme-first-command"), ".ci/run runs the README's first command");
         assertTrue(Files.isExecutable(ROOT.resolve("vdep")), "the ./vdep launcher is executable");
+        assertTrue(Files.isExecutable(ROOT.resolve("mvnw")), "the Maven wrapper is executable");
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The native CPU kernels of {@code src/main/native/vdep_kernels.cpp}: attention (causal attention
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class NativeKernels {
     private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
     private static final String RESOURCE = "/native/linux-x86_64/libvdepkernels.so";
-    /** Why the library is not used (set by {@link #load}); null when it loaded. */
+    /** Why the kernels are not used (null when they loaded); set once by {@link #load}. */
     private static String unavailableReason;
     private static final boolean AVAILABLE = load();
     private static volatile boolean enabled = AVAILABLE;
@@ -44,20 +45,20 @@ public final class NativeKernels {
         return AVAILABLE;
     }
 
+    /** Whether the kernels are in use. */
+    public static boolean active() {
+        return enabled;
+    }
+
     /**
      * One line for {@code vdep info}: {@code loaded}, {@code loaded, turned off}, or
-     * {@code not loaded: <why>}.
+     * {@code not loaded: <why>}, for example the loader's error naming a missing glibc symbol version.
      */
     public static String status() {
         if (AVAILABLE) {
             return enabled ? "loaded" : "loaded, turned off";
         }
         return "not loaded: " + unavailableReason;
-    }
-
-    /** Whether the kernels are in use. */
-    public static boolean active() {
-        return enabled;
     }
 
     /**
@@ -75,48 +76,49 @@ public final class NativeKernels {
         return enabled && RowKernels.applies(arrays); // the same condition as the Java row kernels'
     }
 
+    /**
+     * Loads the library once per process. A library that should load here and does not is one
+     * WARN line with the reason; a choice (turned off, a CPU without AVX2) is INFO, a platform
+     * without kernels DEBUG.
+     */
     private static boolean load() {
         String off = System.getProperty("vdep.native", System.getenv("VDEP_NATIVE_KERNELS"));
         if (off != null && (off.equals("0") || off.equalsIgnoreCase("false"))) {
-            LOG.info("native kernels turned off; using ND4J's");
-            unavailableReason = "turned off by " + (System.getProperty("vdep.native") != null ? "-Dvdep.native=" : "VDEP_NATIVE_KERNELS=") + off;
-            return false;
+            return unavailable(Level.INFO, "turned off by " + (System.getProperty("vdep.native") != null ? "-Dvdep.native=" : "VDEP_NATIVE_KERNELS=") + off);
         }
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            LOG.debug("no native kernels for {} {}; using ND4J's", os, arch);
-            unavailableReason = "built for Linux x86-64 only, this is " + os + " " + arch;
-            return false;
+            return unavailable(Level.DEBUG, "built for Linux x86-64 only, this is " + os + " " + arch);
         }
         String backend = Nd4j.getBackend().getClass().getName();
         if (!backend.contains(".cpu.")) {
-            LOG.debug("ND4J backend {} is not the CPU one; native kernels not used", backend);
-            unavailableReason = "ND4J backend " + backend + " is not the CPU one";
-            return false;
+            return unavailable(Level.DEBUG, "ND4J backend " + backend + " is not the CPU one");
         }
         try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                LOG.warn("native kernels were not built (no g++ at build time?); using ND4J's slower kernels");
-                unavailableReason = "not built (no g++ at build time?)";
-                return false;
+                return unavailable(Level.WARN, "not built (no g++ at build time?)");
             }
             Path file = Files.createTempFile("libvdepkernels", ".so");
             file.toFile().deleteOnExit();
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
             System.load(file.toAbsolutePath().toString());
             if (!cpuSupported()) {
-                LOG.info("CPU lacks AVX2/FMA; native kernels not used");
-                unavailableReason = "the CPU lacks AVX2/FMA";
-                return false;
+                return unavailable(Level.INFO, "the CPU lacks AVX2/FMA");
             }
             LOG.debug("native kernels loaded");
             return true;
         } catch (IOException | UnsatisfiedLinkError e) {
-            LOG.warn("native kernels failed to load ({}); using ND4J's", e.toString());
-            unavailableReason = "failed to load: " + e;
-            return false;
+            // e.g. "...: /lib64/libm.so.6: version `GLIBC_2.29' not found": one line, no stack trace
+            String message = String.valueOf(e.getMessage()).replaceAll("\\s+", " ");
+            return unavailable(Level.WARN, "failed to load: " + message);
         }
+    }
+
+    private static boolean unavailable(Level level, String reason) {
+        unavailableReason = reason;
+        LOG.atLevel(level).log("native kernels not used: {}; using ND4J's{}", reason, level == Level.WARN ? " (slower)" : "");
+        return false;
     }
 
     private static int code(INDArray a) {

@@ -40,7 +40,19 @@ class NativeKernelsTest {
         boolean built = NativeKernels.class.getResource("/native/linux-x86_64/libvdepkernels.so") != null;
         boolean off = "false".equals(System.getProperty("vdep.native")) || "0".equals(System.getenv("VDEP_NATIVE_KERNELS"));
         assumeTrue(built && os.contains("linux") && !off, "library not built here");
-        assertTrue(NativeKernels.available(), "libvdepkernels.so is in the jar but did not load (see the log)");
+        assertTrue(NativeKernels.available(), "libvdepkernels.so is in the jar but did not load: " + NativeKernels.status());
+    }
+
+    @Test
+    void statusSaysLoadedOrWhyNot() {
+        if (NativeKernels.available()) {
+            assertEquals("loaded", NativeKernels.status());
+            NativeKernels.setEnabled(false);
+            assertTrue(NativeKernels.status().contains("turned off"), NativeKernels.status());
+        } else {
+            String status = NativeKernels.status();
+            assertTrue(status.startsWith("not loaded: ") && status.length() > "not loaded: ".length() && !status.contains("\n"), status);
+        }
     }
 
     @Test
