@@ -14,8 +14,6 @@ import io.github.vdep.models.llava.LlavaConfig;
 import io.github.vdep.models.llava.LlavaModels;
 import io.github.vdep.train.data.VicunaV1Template;
 import io.github.vdep.train.data.WordLevelTokenizerBuilder;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,21 +67,7 @@ class BenchmarkEvalCommandTest {
     }
 
     private static String[] run(int expectedExit, String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int code = VdepCli.execute(args);
-            String[] result = {o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-            assertEquals(expectedExit, code, "exit code; stdout:\n" + result[0] + "\nstderr:\n" + result[1]);
-            return result;
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CapturedRun.expect(expectedExit, args);
     }
 
     @Test

@@ -10,9 +10,6 @@ import io.github.vdep.core.backend.Backends;
 import io.github.vdep.core.device.Device;
 import io.github.vdep.core.device.DeviceUnavailableException;
 import io.github.vdep.core.ops.NativeKernels;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,19 +23,7 @@ class DeviceSelectionTest {
 
     /** Runs the CLI with stdout and stderr captured: {exit code, stdout, stderr}. */
     private static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int code = VdepCli.execute(args);
-            return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CapturedRun.of(args).asArray();
     }
 
     /** Lines that are not test logging (timestamped). */
