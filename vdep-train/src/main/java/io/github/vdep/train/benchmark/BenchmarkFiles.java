@@ -156,6 +156,20 @@ public final class BenchmarkFiles {
         }
     }
 
+    /** The first {@code prefix*.jsonl} question file in {@code dir} (LLaVA's layout); an error naming both if there is none. */
+    static Path questionFile(Path dir, String prefix) {
+        Path file = first(dir, prefix, ".jsonl");
+        if (file == null) {
+            throw new IllegalArgumentException(dir + ": no " + prefix + "*.jsonl question file");
+        }
+        return file;
+    }
+
+    /** The split a question file {@code prefix + split + ".jsonl"} names. */
+    static String split(Path questionFile, String prefix) {
+        return questionFile.getFileName().toString().substring(prefix.length()).replaceFirst("\\.jsonl$", "");
+    }
+
     /** The sub-folders of a folder, sorted by name. */
     static List<Path> folders(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {

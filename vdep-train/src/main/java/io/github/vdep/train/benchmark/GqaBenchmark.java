@@ -48,11 +48,8 @@ public final class GqaBenchmark implements Benchmark {
 
     @Override
     public LoadedBenchmark load(Path dir, BadInput bad) {
-        Path file = BenchmarkFiles.first(dir, PREFIX, ".jsonl");
-        if (file == null) {
-            throw new IllegalArgumentException(dir + ": no " + PREFIX + "*.jsonl question file");
-        }
-        String split = file.getFileName().toString().substring(PREFIX.length()).replaceFirst("\\.jsonl$", "");
+        Path file = BenchmarkFiles.questionFile(dir, PREFIX);
+        String split = BenchmarkFiles.split(file, PREFIX);
         List<BenchmarkQuestion> questions = LlavaQuestionFile.questions(LlavaQuestionFile.read(file, dir.resolve("data").resolve("images"), bad));
         Path official = dir.resolve("data").resolve(split + "_questions.json");
         JsonNode gqa = BenchmarkFiles.readJson(official);

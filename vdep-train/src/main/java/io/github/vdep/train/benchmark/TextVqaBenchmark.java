@@ -75,10 +75,7 @@ public final class TextVqaBenchmark implements Benchmark {
 
     @Override
     public LoadedBenchmark load(Path dir, BadInput bad) {
-        Path file = BenchmarkFiles.first(dir, PREFIX, ".jsonl");
-        if (file == null) {
-            throw new IllegalArgumentException(dir + ": no " + PREFIX + "*.jsonl question file");
-        }
+        Path file = BenchmarkFiles.questionFile(dir, PREFIX);
         List<BenchmarkQuestion> questions = new ArrayList<>();
         for (LlavaQuestionFile.Entry e : LlavaQuestionFile.read(file, dir.resolve("train_images"), bad)) {
             BenchmarkQuestion q = e.question();

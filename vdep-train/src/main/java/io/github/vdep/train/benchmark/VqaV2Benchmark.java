@@ -52,11 +52,8 @@ public final class VqaV2Benchmark implements Benchmark {
 
     @Override
     public LoadedBenchmark load(Path dir, BadInput bad) {
-        Path file = BenchmarkFiles.first(dir, PREFIX, ".jsonl");
-        if (file == null) {
-            throw new IllegalArgumentException(dir + ": no " + PREFIX + "*.jsonl question file");
-        }
-        String split = file.getFileName().toString().substring(PREFIX.length()).replaceFirst("\\.jsonl$", "");
+        Path file = BenchmarkFiles.questionFile(dir, PREFIX);
+        String split = BenchmarkFiles.split(file, PREFIX);
         Path images = dir.resolve(split.contains("test") ? "test2015" : "val2014");
         List<BenchmarkQuestion> questions = LlavaQuestionFile.questions(LlavaQuestionFile.read(file, images, bad));
         Map<String, List<String>> human = null;
