@@ -104,6 +104,25 @@ class SavePretrainedTest {
         assertTrue(changed > 0, "BF16 rounding changed nothing");
     }
 
+    /** A sharded F16 checkpoint (LLaVA-1.5's released dtype) loads widened exactly, through its index. */
+    @Test
+    void f16ShardsLoadAsTheRoundedValues() throws IOException {
+        LlavaModel model = model(24);
+        Path dir = tmp.resolve("f16");
+        LlavaCheckpoint.save(model, LlavaCheckpointTest.config(), dir, new SaveOptions(SafeTensorDtype.F16, 2048));
+        assertEquals("float16", JSON.readTree(dir.resolve("config.json").toFile()).get("torch_dtype").asText());
+        assertTrue(Files.isRegularFile(dir.resolve(ShardedSafeTensors.INDEX_FILE_NAME)));
+        LlavaModel loaded = LlavaCheckpoint.load(dir).model();
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            float[] original = LlavaCheckpointTest.flat(e.getValue().value());
+            float[] expected = new float[original.length];
+            for (int i = 0; i < original.length; i++) {
+                expected[i] = HalfPrecision.f16BitsToFloat(HalfPrecision.floatToF16Bits(original[i]));
+            }
+            assertArrayEquals(expected, LlavaCheckpointTest.flat(loaded.namedParameters().get(e.getKey()).value()), e.getKey());
+        }
+    }
+
     @Test
     void fp32ShardsReloadBitIdentical() throws IOException {
         LlavaModel model = model(22);
