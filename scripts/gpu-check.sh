@@ -6,7 +6,12 @@
 # for 6 steps against 3 steps plus --resume (same weights). Prints one summary table at the end
 # and exits non-zero if anything falls short.
 #
-#   scripts/gpu-check.sh [cuda|cuda:N]
+#   scripts/gpu-check.sh [cuda|cuda:N] [--speed]
+#
+# --speed (optional, from a checkout only; never changes the exit status): after the checks, time
+# vdep against PyTorch on the same GPU with bench/compare.sh --device (presets small and base,
+# VDEP finetune, one repetition each; also PyTorch under torch.compile) and show its table. Needs
+# a python3 with a CUDA build of torch >= 2.0 (VDEP_BENCH_PYTHON, default python3 on the PATH).
 #
 # Runs from a built checkout (./vdep, after mvn -DskipTests package) or from the unpacked
 # self-contained distribution (bin/vdep; no JDK or Maven needed there). Needs nvcc (PATH,
@@ -17,7 +22,13 @@
 # Environment: VDEP_CUDA_ARCHS (default "80 90"; e.g. "89" for an L4/RTX 40xx), NVCC,
 # VDEP_CUDA_WERROR (default 0 here: a newer nvcc's new warnings should not stop the check).
 set -uo pipefail
-device="${1:-cuda}"
+device=cuda speed=0
+for a in "$@"; do
+  case "$a" in
+    --speed) speed=1 ;;
+    *) device="$a" ;;
+  esac
+done
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 out="$(mkdir -p "${VDEP_GPU_CHECK_OUT:-gpu-check-out}" && cd "${VDEP_GPU_CHECK_OUT:-gpu-check-out}" && pwd)"
 log="$out/gpu-check.log"
@@ -48,7 +59,7 @@ declare -a steps results details
 failed=0
 record() {  # step, result (ok/FAIL), detail
   steps+=("$1"); results+=("$2"); details+=("$3")
-  [[ "$2" == ok ]] || failed=1
+  [[ "$2" == ok || "$2" == info || "$2" == skip ]] || failed=1
 }
 
 # 1. build the kernels here
@@ -80,6 +91,26 @@ if [[ "$rc" == 0 ]]; then
   record "vdep selfcheck --device $device" ok "${summary:-passed} in $(( $(date +%s) - start )) s"
 else
   record "vdep selfcheck --device $device" FAIL "exit $rc: ${summary:-$(tail -1 "$log")}"
+fi
+
+# 4. optional: speed against PyTorch on the same GPU (information only: never fails the check)
+if [[ "$speed" == 1 ]]; then
+  py="${VDEP_BENCH_PYTHON:-python3}"
+  if [[ ! -f "$root/bench/compare.sh" ]]; then
+    record "speed vs PyTorch (optional)" skip "bench/compare.sh is in a checkout, not in the distribution"
+  elif ! "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() and int(torch.__version__.split(".")[0]) >= 2 else 1)' 2>>"$log"; then
+    record "speed vs PyTorch (optional)" skip "$py has no CUDA build of torch >= 2.0 (set VDEP_BENCH_PYTHON)"
+  else
+    echo "== speed: bench/compare.sh --device $device" | tee -a "$log"
+    for preset in small base; do
+      if VDEP_BENCH_PYTHON="$py" bash "$root/bench/compare.sh" --device "$device" --preset "$preset" --mode vdep --stage finetune --reps 1 \
+          --steps 5 --warmup 3 --compile --out "$out/compare-$preset.jsonl" 2>&1 | tee -a "$log" | tail -n 4 > "$out/compare-$preset.txt"; then
+        record "speed $preset (optional)" info "$(grep -m1 "^$preset " "$out/compare-$preset.txt" | tr -s ' ')"
+      else
+        record "speed $preset (optional)" info "did not run: $(grep -m1 'compare.sh:' "$log" || tail -n 1 "$out/compare-$preset.txt")"
+      fi
+    done
+  fi
 fi
 
 # one summary table

@@ -33,4 +33,9 @@ public interface DeviceBackend extends Backend {
 
     /** The most bytes held at once since the backend was opened. */
     long peakBytes();
+
+    /** The device's total memory in bytes, for up-front memory checks; 0 when unknown. */
+    default long totalBytes() {
+        return 0;
+    }
 }

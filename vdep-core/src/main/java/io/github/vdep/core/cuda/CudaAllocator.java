@@ -116,6 +116,11 @@ public final class CudaAllocator {
         return rawAllocations;
     }
 
+    /** The device's total memory in bytes, 0 if unknown. */
+    public long deviceTotalBytes() {
+        return memory.totalBytes();
+    }
+
     /** Starts peak tracking again from the current use. */
     public synchronized void resetPeak() {
         peak = inUse;

@@ -225,6 +225,11 @@ public final class CudaBackend implements DeviceBackend {
         return allocator.peakBytes();
     }
 
+    @Override
+    public long totalBytes() {
+        return allocator.deviceTotalBytes();
+    }
+
     // ---------------------------------------------------------------- linear algebra
 
     @Override

@@ -19,8 +19,11 @@ import picocli.CommandLine.Option;
                 "Threads follow OMP_NUM_THREADS and OPENBLAS_NUM_THREADS (default: all cores). The PyTorch peer is bench/torch_bench.py;"
                         + " bench/compare.sh runs both back to back (docs/performance.md)."})
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--preset", defaultValue = "tiny", description = "tiny or small (default ${DEFAULT-VALUE})")
+    @Option(names = "--preset", defaultValue = "tiny",
+            description = "tiny, small, base (TinyLLaVA-like, 1.4B) or llava-7b (LLaVA-1.5-7B); random weights (default ${DEFAULT-VALUE})")
     String preset;
+    @Option(names = "--batch-size", description = "samples per step (default: the preset's: tiny 8, small 4, base 4, llava-7b 1)")
+    Integer batchSize;
     @Option(names = "--mode", defaultValue = "vdep", description = "vdep or llava (default ${DEFAULT-VALUE})")
     String mode;
     @Option(names = "--stage", defaultValue = "finetune", description = "pretrain or finetune (default ${DEFAULT-VALUE})")
@@ -40,6 +43,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() throws Exception {
         device.device(); // checked before anything else
@@ -47,8 +53,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (s == Stage.FULL) {
             throw new IllegalArgumentException("--stage: pretrain or finetune");
         }
-        StepBenchmark.Options options = new StepBenchmark.Options(BenchPreset.named(preset), Objective.parse(mode), s, warmup, steps, seed, matmulSize,
-                device.device());
+        BenchPreset shape = BenchPreset.named(preset);
+        if (batchSize != null) {
+            shape = shape.withBatch(batchSize);
+        }
+        StepBenchmark.Options options = new StepBenchmark.Options(shape, Objective.parse(mode), s, warmup, steps, seed, matmulSize,
+                device.device(), precision.precision(device.device()));
         BenchResult r = StepBenchmark.run(options);
         PrintStream out = System.out;
         if (json) {
@@ -61,7 +71,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     static void print(BenchResult r, PrintStream out) {
         BenchResult.Phases ph = r.phases();
-        out.printf(Locale.ROOT, "java %s %s %s: %d steps after %d warm-up%n", r.preset(), r.objective(), r.stage(), r.stepSeconds().length, r.warmupSteps());
+        out.printf(Locale.ROOT, "java %s %s %s %s: %d steps after %d warm-up%n", r.preset(), r.objective(), r.stage(), r.precision(),
+                r.stepSeconds().length, r.warmupSteps());
         out.printf(Locale.ROOT, "  median step      %10.1f ms (CPU %.1f ms)%n", r.medianStepSeconds() * 1e3, r.medianStepCpuSeconds() * 1e3);
         out.printf(Locale.ROOT, "  tokens/s         %10.0f%n", r.tokensPerSecond());
         out.printf(Locale.ROOT, "  FLOPs/step       %10.2f GFLOP (matmuls: vision %.2f, projector %.2f, LLM %.2f, backward %.2f)%n",

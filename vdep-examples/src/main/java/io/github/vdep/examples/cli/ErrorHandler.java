@@ -1,6 +1,7 @@
 package io.github.vdep.examples.cli;
 
 import io.github.vdep.core.device.DeviceUnavailableException;
+import io.github.vdep.core.device.PrecisionUnsupportedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -17,7 +18,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         cmd.getErr().println("vdep " + cmd.getCommandName() + ": error: " + message);
         LOG.debug("failure", e);
-        // a device that cannot be used is a usage problem of this machine, as a bad option is
-        return e instanceof DeviceUnavailableException ? 2 : 1;
+        // a device (or precision) that cannot be used is a usage problem of this machine, as a bad option is
+        return e instanceof DeviceUnavailableException || e instanceof PrecisionUnsupportedException ? 2 : 1;
     }
 }

@@ -67,9 +67,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         device.device(); // checked before anything else
+        precision.precision(device.device()); // FP32 is what runs; bf16 is refused in one line
         if (benchmark != null || suite != null || answers != null || root != null) {
             return BenchmarkEval.run(this);
         }

@@ -48,9 +48,13 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         device.device(); // checked before anything else
+        precision.precision(device.device()); // FP32 is what runs; bf16 is refused in one line
         ConversationTemplate tpl = Templates.byName(template);
         ImageAspect aspect = aspect(imageAspect);
         settings(-1); // option errors before the model loads

@@ -5,6 +5,8 @@ import io.github.vdep.core.ops.RegressionLoss;
 import io.github.vdep.models.hf.LlavaCheckpoint;
 import io.github.vdep.models.hf.LlavaOriginalCheckpoint;
 import io.github.vdep.models.hf.ProjectorWeights;
+import io.github.vdep.models.hf.SafeTensorDtype;
+import io.github.vdep.models.hf.SaveOptions;
 import io.github.vdep.models.projector.MlpProjector;
 import io.github.vdep.models.llava.LlavaConfig;
 import io.github.vdep.train.data.ConversationRecord;
@@ -76,6 +78,12 @@ public final class TrainCommand implements Callable<Integer> {
     Path pretrainAdapter;
     @Option(names = "--save-layout", defaultValue = "llava-hf", description = "layout of final/: llava-hf or llava (LLaVA's own, with mm_projector.bin) (default ${DEFAULT-VALUE})")
     String saveLayout;
+    @Option(names = "--save-dtype", description = "type of final/'s weights: fp32 or bf16 (default fp32: the type vdep holds its"
+            + " master weights in, which is what save_pretrained keeps)")
+    String saveDtype;
+    @Option(names = "--max-shard-size", defaultValue = "5GB",
+            description = "most weight bytes per final/ safetensors shard, in Hugging Face's syntax: 5GB, 500MB, 2GiB (default ${DEFAULT-VALUE})")
+    String maxShardSize;
     @Option(names = "--image-token-index", defaultValue = "-1", description = "image placeholder id for --vision/--llm; -1 adds one to the vocabulary")
     int imageTokenIndex;
     @Option(names = "--tokenizer", description = "tokenizer.json, tokenizer.model or their directory (default: the model directory's, or the --llm directory's)")
@@ -163,9 +171,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() throws Exception {
         device.device(); // before anything is created or loaded (the --out lock too)
+        precision.precision(device.device());
+        saveOptions();
         Collectives comm = Launch.detect().connect(distTimeout);
         if (comm.size() == 1) {
             return trainLocked(new DataParallel(comm));
@@ -251,9 +264,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             Path finalDir = out.resolve("final");
             if (saveLayout.equals("llava")) {
-                LlavaOriginalCheckpoint.save(llava, config, finalDir, towerName(), aspect());
+                LlavaOriginalCheckpoint.save(llava, config, finalDir, towerName(), aspect(), saveOptions());
             } else {
-                LlavaCheckpoint.save(llava, config, finalDir);
+                LlavaCheckpoint.save(llava, config, finalDir, saveOptions());
             }
             Tokenizers.copyFiles(tokenizerFile, finalDir);
             Path pre = (vision != null ? vision : model).resolve("preprocessor_config.json");
@@ -273,6 +286,22 @@ public final class TrainCommand implements Callable<Integer> {
                     .print(console);
         }
         return 0;
+    }
+
+    /** --save-dtype and --max-shard-size, parsed (bad values fail before anything loads: call() parses them first). */
+    private SaveOptions saveOptions() {
+        SafeTensorDtype dtype = switch (saveDtype == null ? "fp32" : saveDtype.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp32", "float32" -> SafeTensorDtype.F32;
+            case "bf16", "bfloat16" -> SafeTensorDtype.BF16;
+            default -> throw new IllegalArgumentException("--save-dtype '" + saveDtype + "' is not fp32 or bf16");
+        };
+        long shardBytes;
+        try {
+            shardBytes = SaveOptions.parseShardSize(maxShardSize);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--max-shard-size: " + e.getMessage(), e);
+        }
+        return new SaveOptions(dtype, shardBytes);
     }
 
     /** Options that do not fit together, or values that are no option's, fail before anything loads. */
@@ -376,6 +405,7 @@ public final class TrainCommand implements Callable<Integer> {
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
                 resume, maxBadSteps, monitorImageLoss, device.device()).toBuilder();
         b.saveTotalLimit = saveTotalLimit;
+        b.precision = precision.precision(device.device());
         return b.build();
     }
 }

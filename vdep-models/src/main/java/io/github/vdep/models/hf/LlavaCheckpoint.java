@@ -126,18 +126,35 @@ public final class LlavaCheckpoint {
 
     /**
      * Saves as a llava-hf directory (config.json + model.safetensors, older key layout,
-     * float32), written atomically file by file.
+     * float32 in 5GB shards: {@link SaveOptions#DEFAULT}), written atomically file by file.
      */
     public static void save(LlavaModel model, LlavaConfig config, Path dir) throws IOException {
+        save(model, config, dir, SaveOptions.DEFAULT);
+    }
+
+    /**
+     * Saves as a llava-hf directory as {@code save_pretrained} does: config.json with
+     * {@code torch_dtype} set to the saved type, and the weights in the model's parameter order as
+     * {@code model.safetensors}, or as {@code model-0000k-of-0000n.safetensors} shards with
+     * {@code model.safetensors.index.json} when they exceed the shard size
+     * ({@link SafeTensorsWriter#writePretrained}). Device parameters are copied to the host first.
+     *
+     * @param model the model
+     * @param config its config
+     * @param dir the output directory; weight files of an earlier save there are replaced
+     * @param options the saved floating-point type and the shard size
+     * @throws IOException if writing fails
+     */
+    public static void save(LlavaModel model, LlavaConfig config, Path dir, SaveOptions options) throws IOException {
         Files.createDirectories(dir);
-        Map<String, INDArray> tensors = new TreeMap<>();
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
         model.namedParameters().forEach((name, p) -> {
             INDArray host = p.to(io.github.vdep.core.device.Device.CPU).value(); // a copy only for device parameters
             tensors.put(name, host.dataType() == DataType.FLOAT ? host : host.castTo(DataType.FLOAT));
         });
-        SafeTensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        SafeTensorsWriter.writePretrained(dir, tensors, options);
         Path tmp = dir.resolve("config.json.tmp");
-        config.write(tmp);
+        config.write(tmp, options.torchDtype());
         Files.move(tmp, dir.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -219,13 +219,27 @@ public final class LlavaOriginalCheckpoint {
      * @throws IOException if writing fails
      */
     public static void save(LlavaModel model, LlavaConfig config, Path dir, String visionTower, String imageAspectRatio) throws IOException {
+        save(model, config, dir, visionTower, imageAspectRatio, SaveOptions.DEFAULT);
+    }
+
+    /**
+     * Saves in the original layout as {@link #save(LlavaModel, LlavaConfig, Path, String, String)}
+     * does, with the weights in {@code options}' type and shards ({@code model.safetensors}, or
+     * {@code model-0000k-of-0000n.safetensors} with their index, as {@code save_pretrained} writes
+     * them) and {@code torch_dtype} set accordingly. {@code mm_projector.bin} stays float32.
+     *
+     * @param options the saved floating-point type and the shard size
+     * @throws IOException if writing fails
+     */
+    public static void save(LlavaModel model, LlavaConfig config, Path dir, String visionTower, String imageAspectRatio, SaveOptions options)
+            throws IOException {
         Files.createDirectories(dir);
         LlamaConfig text = config.textConfig();
         int vocab = text.vocabSize();
         // vdep's image row stands for LLaVA's id -200, which has no row: drop it when it is the last one
         boolean dropImageRow = config.imageTokenIndex() != null && config.imageTokenIndex() == vocab - 1;
         int savedVocab = dropImageRow ? vocab - 1 : vocab;
-        Map<String, INDArray> tensors = new TreeMap<>();
+        Map<String, INDArray> tensors = new java.util.LinkedHashMap<>();
         ((Module) model.languageModel()).namedParameters().forEach((name, p) -> {
             INDArray v = float32(p.value());
             if (dropImageRow && (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight"))) {
@@ -238,7 +252,7 @@ public final class LlavaOriginalCheckpoint {
         mlp.namedParameters().forEach((name, p) -> projector.put(PROJECTOR_PREFIX + projectorKey(mlp.type(), name), float32(p.value())));
         tensors.putAll(projector);
         ((Module) model.visionTower()).namedParameters().forEach((name, p) -> tensors.put(TOWER_PREFIX + name, float32(p.value())));
-        SafeTensorsWriter.write(dir.resolve(SafeTensorsFile.DEFAULT_FILE_NAME), tensors, Map.of("format", "pt"));
+        SafeTensorsWriter.writePretrained(dir, tensors, options);
         TorchCheckpointWriter.write(dir.resolve("mm_projector.bin"), projector);
 
         ObjectNode root = JSON.valueToTree(LlavaCheckpoint.withVocab(text, savedVocab));
@@ -247,7 +261,7 @@ public final class LlavaOriginalCheckpoint {
         }
         root.putArray("architectures").add("LlavaLlamaForCausalLM");
         root.put("model_type", "llava_llama");
-        root.put("torch_dtype", "float32");
+        root.put("torch_dtype", options.torchDtype());
         root.put("mm_vision_tower", visionTower);
         root.put("mm_hidden_size", config.visionConfig().hiddenSize());
         root.put("mm_vision_select_layer", config.featureLayer());

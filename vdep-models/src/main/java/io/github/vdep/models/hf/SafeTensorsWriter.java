@@ -174,6 +174,127 @@ public final class SafeTensorsWriter {
     }
 
     /**
+     * Writes a model's weights as Hugging Face's {@code save_pretrained} does: tensors are cut into
+     * shards in the given order, a new shard starting when the next tensor would take the current
+     * one past {@code maxShardBytes} and a tensor larger than that getting a shard of its own
+     * ({@code huggingface_hub.split_torch_state_dict_into_shards}). One shard is written as
+     * {@value SafeTensorsFile#DEFAULT_FILE_NAME}; more as {@code model-0000k-of-0000n.safetensors}
+     * with {@value ShardedSafeTensors#INDEX_FILE_NAME} ({@code metadata.total_size} and
+     * {@code weight_map}, formatted as Python's {@code json.dumps(indent=2, sort_keys=True)}),
+     * written after the shards. Weight files of an earlier save in {@code dir} that this one does
+     * not replace are then deleted, as {@code save_pretrained} does, so the directory never mixes
+     * two checkpoints. Every shard's {@code __metadata__} is {@code {"format": "pt"}}.
+     *
+     * @param dir the target directory; created if needed
+     * @param tensors tensors by name, in the model's order (the order decides the shards)
+     * @param options the floating-point type and the shard size
+     * @return the weight files written, in order
+     * @throws CheckpointException if a file cannot be written or a stale one deleted
+     */
+    public static List<Path> writePretrained(Path dir, Map<String, INDArray> tensors, SaveOptions options) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(options, "options");
+        List<Entry> entries = plan(tensors, options.dtype(), false);
+        long max = options.maxShardBytes();
+        List<List<Entry>> shards = new ArrayList<>();
+        List<Entry> current = new ArrayList<>();
+        long currentBytes = 0;
+        long totalBytes = 0;
+        for (Entry e : entries) {
+            totalBytes += e.bytes();
+            if (e.bytes() > max) {
+                shards.add(List.of(e));
+                continue;
+            }
+            if (currentBytes + e.bytes() > max) {
+                shards.add(current);
+                current = new ArrayList<>();
+                currentBytes = 0;
+            }
+            current.add(e);
+            currentBytes += e.bytes();
+        }
+        if (!current.isEmpty() || shards.isEmpty()) {
+            shards.add(current);
+        }
+        Map<String, String> metadata = withFormat(null);
+        List<Path> files = new ArrayList<>();
+        Map<String, String> weightMap = new TreeMap<>();
+        for (int k = 0; k < shards.size(); k++) {
+            String name = shards.size() == 1 ? SafeTensorsFile.DEFAULT_FILE_NAME : shardFileName(k + 1, shards.size());
+            List<Entry> shard = new ArrayList<>(shards.get(k));
+            shard.sort(java.util.Comparator.comparing(Entry::name));
+            Path file = dir.resolve(name);
+            writeFile(file, shard, metadata);
+            shard.forEach(e -> weightMap.put(e.name(), name));
+            files.add(file);
+        }
+        java.util.Set<Path> keep = new java.util.HashSet<>(files);
+        if (shards.size() > 1) {
+            Path indexFile = dir.resolve(ShardedSafeTensors.INDEX_FILE_NAME);
+            byte[] index = pythonIndexJson(totalBytes, weightMap).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            AtomicFiles.write(indexFile, channel -> writeFully(channel, ByteBuffer.wrap(index)));
+            keep.add(indexFile);
+        }
+        deleteStaleWeights(dir, keep);
+        log.debug("Wrote {} tensors as {} in {} file(s) to {}", entries.size(), options.dtype(), files.size(), dir);
+        return Collections.unmodifiableList(files);
+    }
+
+    /** What {@code json.dumps(index, indent=2, sort_keys=True) + "\n"} gives for a shard index. */
+    private static String pythonIndexJson(long totalBytes, Map<String, String> sortedWeightMap) {
+        StringBuilder b = new StringBuilder();
+        b.append("{\n  \"metadata\": {\n    \"total_size\": ").append(totalBytes).append("\n  },\n  \"weight_map\": {");
+        String sep = "\n";
+        for (Map.Entry<String, String> e : sortedWeightMap.entrySet()) {
+            b.append(sep).append("    ").append(pythonString(e.getKey())).append(": ").append(pythonString(e.getValue()));
+            sep = ",\n";
+        }
+        b.append(sortedWeightMap.isEmpty() ? "}" : "\n  }").append("\n}\n");
+        return b.toString();
+    }
+
+    /** A JSON string as Python's json module writes it (ensure_ascii: non-ASCII as \\uXXXX). */
+    private static String pythonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '\b' -> b.append("\\b");
+                case '\f' -> b.append("\\f");
+                default -> {
+                    if (c < 0x20 || c > 0x7f) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** Deletes model.safetensors, model-*-of-*.safetensors and their index when not in {@code keep}. */
+    private static void deleteStaleWeights(Path dir, java.util.Set<Path> keep) {
+        java.util.regex.Pattern weights = java.util.regex.Pattern.compile(
+                "model(-\\d{5}-of-\\d{5})?\\.safetensors|" + java.util.regex.Pattern.quote(ShardedSafeTensors.INDEX_FILE_NAME));
+        try (java.util.stream.Stream<Path> listing = java.nio.file.Files.list(dir)) {
+            for (Path f : listing.toList()) {
+                if (!keep.contains(f) && weights.matcher(f.getFileName().toString()).matches()) {
+                    java.nio.file.Files.delete(f);
+                    log.debug("Deleted {} left by an earlier save", f);
+                }
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(dir, "could not delete the weight files of an earlier save: " + e, e);
+        }
+    }
+
+    /**
      * Returns the Hugging Face name of shard {@code k} of {@code n}.
      *
      * @param k the 1-based shard number
@@ -189,12 +310,16 @@ public final class SafeTensorsWriter {
     }
 
     private static List<Entry> plan(Map<String, INDArray> tensors, SafeTensorDtype floatDtype) {
+        return plan(tensors, floatDtype, true);
+    }
+
+    private static List<Entry> plan(Map<String, INDArray> tensors, SafeTensorDtype floatDtype, boolean sorted) {
         Objects.requireNonNull(tensors, "tensors");
         if (floatDtype != null && !floatDtype.isFloatingPoint()) {
             throw new IllegalArgumentException("floatDtype must be a floating-point type: " + floatDtype);
         }
         List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<String, INDArray> e : new TreeMap<>(tensors).entrySet()) {
+        for (Map.Entry<String, INDArray> e : (sorted ? new TreeMap<>(tensors) : tensors).entrySet()) {
             String name = e.getKey();
             INDArray array = e.getValue();
             if (name.isEmpty() || name.equals("__metadata__")) {

@@ -102,17 +102,26 @@ public record LlavaConfig(
         return config;
     }
 
-    /** The JSON a llava-hf checkpoint carries (Hugging Face transformers can load it). */
+    /** The JSON a llava-hf checkpoint carries (Hugging Face transformers can load it), for float32 weights. */
     public ObjectNode toJson() {
+        return toJson("float32");
+    }
+
+    /**
+     * The JSON a llava-hf checkpoint carries (Hugging Face transformers can load it).
+     *
+     * @param torchDtype the saved weights' type for {@code torch_dtype}: float32, bfloat16 or float16
+     */
+    public ObjectNode toJson(String torchDtype) {
         ObjectNode root = JSON.valueToTree(this);
         root.putArray("architectures").add("LlavaForConditionalGeneration");
         root.put("image_seq_length", imageSeqLength());
         root.put("ignore_index", -100);
         root.put("tie_word_embeddings", textConfig.tieWordEmbeddings());
-        root.put("torch_dtype", "float32");
+        root.put("torch_dtype", torchDtype);
         ObjectNode text = (ObjectNode) root.get("text_config");
         text.putArray("architectures").add("LlamaForCausalLM");
-        text.put("torch_dtype", "float32");
+        text.put("torch_dtype", torchDtype);
         ObjectNode vision = (ObjectNode) root.get("vision_config");
         vision.put("model_type", "clip_vision_model");
         if (text.get("rope_scaling") != null && text.get("rope_scaling").isNull()) {
@@ -123,7 +132,12 @@ public record LlavaConfig(
 
     /** Writes {@link #toJson()} to a file. */
     public void write(Path file) throws IOException {
-        Files.writeString(file, JSON.writeValueAsString(toJson()));
+        write(file, "float32");
+    }
+
+    /** Writes {@link #toJson(String)} to a file. */
+    public void write(Path file, String torchDtype) throws IOException {
+        Files.writeString(file, JSON.writeValueAsString(toJson(torchDtype)));
     }
 
     static JsonNode readTree(Path file) {

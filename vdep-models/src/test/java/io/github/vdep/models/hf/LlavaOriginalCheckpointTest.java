@@ -109,6 +109,29 @@ class LlavaOriginalCheckpointTest {
         assertSameModel(orig.model(), LlavaOriginalCheckpoint.load(out, null, DataType.FLOAT).model());
     }
 
+    /** --save-layout llava with --save-dtype bf16 and small shards: BF16 shards with their index, bfloat16 torch_dtype, loads back rounded. */
+    @Test
+    void savesInLlavasLayoutAsBf16Shards() throws IOException {
+        LlavaCheckpoint.Loaded orig = LlavaOriginalCheckpoint.load(TINY.resolve("llava-orig"), TINY.resolve("clip-st"), DataType.FLOAT);
+        Path out = tmp.resolve("final-bf16");
+        String tower = TINY.resolve("clip-st").toAbsolutePath().toString();
+        LlavaOriginalCheckpoint.save(orig.model(), orig.config(), out, tower, "pad", new SaveOptions(SafeTensorDtype.BF16, 4096));
+        assertEquals("bfloat16", new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("torch_dtype").asText());
+        assertTrue(Files.isRegularFile(out.resolve(ShardedSafeTensors.INDEX_FILE_NAME)));
+        assertTrue(!Files.exists(out.resolve("model.safetensors")));
+        try (TensorSource st = TensorSources.openDirectory(out); TensorSource fixture = TensorSources.openDirectory(TINY.resolve("llava-orig"))) {
+            for (String n : fixture.names()) {
+                assertEquals(SafeTensorDtype.BF16, st.info(n).dtype(), n);
+                float[] want = fixture.load(n).dup('c').data().asFloat();
+                float[] got = st.load(n).dup('c').data().asFloat();
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(HalfPrecision.bf16BitsToFloat(HalfPrecision.floatToBf16Bits(want[i])), got[i], 0f, n);
+                }
+            }
+        }
+        LlavaOriginalCheckpoint.load(out, null, DataType.FLOAT);
+    }
+
     @Test
     void projectorKeysMapLikeLlavasGetW() {
         assertEquals("linear_1.weight", ProjectorWeights.paramName("model.mm_projector.0.weight"));

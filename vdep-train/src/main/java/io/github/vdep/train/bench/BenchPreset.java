@@ -13,7 +13,7 @@ import java.util.Locale;
  *
  * <p>The PyTorch peer ({@code bench/torch_bench.py}) defines the same presets; keep them in step.
  *
- * @param name the preset name ({@code tiny}, {@code small}, or anything for a custom shape)
+ * @param name the preset name ({@code tiny}, {@code small}, {@code base}, {@code llava-7b}, or anything for a custom shape)
  * @param imageSize square input resolution in pixels
  * @param patchSize patch edge in pixels
  * @param visionWidth ViT hidden size
@@ -37,6 +37,20 @@ public record BenchPreset(String name, int imageSize, int patchSize, int visionW
 
     /** 224x224 images, 196 patches; 256 positions (BOS, 196 image, 59 text); batch 4. */
     public static final BenchPreset SMALL = new BenchPreset("small", 224, 16, 384, 6, 6, 1536, 768, 8, 12, 4, 2048, 8192, 4, 256);
+
+    /**
+     * TinyLLaVA-like: CLIP ViT-L/14 at 336 px (24 layers, width 1024, MLP 4096, 16 heads, 576
+     * patches), mlp2x_gelu, a TinyLlama-shaped LLaMA (hidden 2048, 22 layers, 32 heads, 4 KV
+     * heads, intermediate 5632, vocabulary 32000); 2048 positions (BOS, 576 image, 1471 text);
+     * batch 4.
+     */
+    public static final BenchPreset BASE = new BenchPreset("base", 336, 14, 1024, 24, 16, 4096, 2048, 22, 32, 4, 5632, 32000, 4, 2048);
+
+    /**
+     * LLaVA-1.5-7B: the same tower, LLaMA-7B (hidden 4096, 32 layers, 32 heads, intermediate
+     * 11008, vocabulary 32000); 2048 positions; batch 1 ({@code --batch-size} to change it).
+     */
+    public static final BenchPreset LLAVA_7B = new BenchPreset("llava-7b", 336, 14, 1024, 24, 16, 4096, 4096, 32, 32, 32, 11008, 32000, 1, 2048);
 
     /** Vision feature layer: LLaVA-1.5's penultimate layer. */
     public static final int FEATURE_LAYER = -2;
@@ -65,13 +79,24 @@ public record BenchPreset(String name, int imageSize, int patchSize, int visionW
         }
     }
 
-    /** tiny or small. */
+    /** tiny, small, base or llava-7b. */
     public static BenchPreset named(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "tiny" -> TINY;
             case "small" -> SMALL;
-            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (tiny or small)");
+            case "base" -> BASE;
+            case "llava-7b" -> LLAVA_7B;
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (tiny, small, base or llava-7b)");
         };
+    }
+
+    /** The same shape with another batch size. */
+    public BenchPreset withBatch(int newBatch) {
+        if (newBatch < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1: " + newBatch);
+        }
+        return new BenchPreset(name, imageSize, patchSize, visionWidth, visionLayers, visionHeads, visionMlp, hidden, layers, heads, kvHeads,
+                intermediate, vocab, newBatch, seqLen);
     }
 
     /** Patches per image (= image positions per sample). */

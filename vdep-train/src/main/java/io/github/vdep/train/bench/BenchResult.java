@@ -26,10 +26,12 @@ import java.util.Map;
  * @param firstLoss the loss of the first timed step
  * @param lastLoss the loss of the last timed step
  * @param environment threads, BLAS, JVM
+ * @param precision fp32 or bf16
  */
 public record BenchResult(String preset, String objective, String stage, int warmupSteps, double[] stepSeconds, double medianStepSeconds, double medianStepCpuSeconds,
         double tokensPerSecond, FlopCount flops, double achievedGflops, double matmulGflops, int matmulSize, double mfu, Phases phases,
-        long peakRssBytes, long parameters, long trainableParameters, double firstLoss, double lastLoss, Map<String, String> environment) {
+        long peakRssBytes, long parameters, long trainableParameters, double firstLoss, double lastLoss, Map<String, String> environment,
+        String precision) {
 
     /**
      * Median seconds of each phase of a step.
@@ -49,6 +51,7 @@ public record BenchResult(String preset, String objective, String stage, int war
         m.put("preset", preset);
         m.put("mode", objective);
         m.put("stage", stage);
+        m.put("precision", precision);
         m.put("warmup_steps", warmupSteps);
         m.put("steps", stepSeconds.length);
         m.put("median_step_s", medianStepSeconds);

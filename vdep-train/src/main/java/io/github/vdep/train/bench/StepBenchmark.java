@@ -1,6 +1,7 @@
 package io.github.vdep.train.bench;
 
 import io.github.vdep.core.device.Device;
+import io.github.vdep.core.device.Precision;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
@@ -17,6 +18,8 @@ import io.github.vdep.train.loss.ImageLossConfig;
 import io.github.vdep.train.loss.LossResult;
 import io.github.vdep.train.optim.AdamW;
 import io.github.vdep.train.optim.GradientClipping;
+import io.github.vdep.train.trainer.MemoryEstimate;
+import io.github.vdep.train.trainer.MemoryLimit;
 import io.github.vdep.train.trainer.Stage;
 import io.github.vdep.train.trainer.TrainConfig;
 import io.github.vdep.train.trainer.TrainableSelector;
@@ -57,14 +60,22 @@ public final class StepBenchmark {
      * @param steps timed steps (at least 1)
      * @param seed for the model and the batches
      * @param matmulSize n of the n x n gemm timed for the machine's matmul rate (0: skip)
+     * @param device where the steps run
+     * @param precision the compute precision (refused in one line where the device cannot run it)
      */
     public record Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize,
-                          Device device) {
+                          Device device, Precision precision) {
         public Options {
             if (warmupSteps < 0 || steps < 1) {
                 throw new IllegalArgumentException("need warmup >= 0 and steps >= 1");
             }
             java.util.Objects.requireNonNull(device, "device");
+            java.util.Objects.requireNonNull(precision, "precision");
+        }
+
+        /** In the device's default precision. */
+        public Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize, Device device) {
+            this(preset, objective, stage, warmupSteps, steps, seed, matmulSize, device, Precision.defaultFor(device));
         }
 
         /** On the CPU. */
@@ -96,6 +107,16 @@ public final class StepBenchmark {
         this.options = options;
         this.preset = options.preset();
         io.github.vdep.core.backend.Backends.require(options.device());
+        options.precision().requireSupported(options.device());
+        // the model is built on the host: refuse in one line what cannot fit, before allocating anything
+        memoryEstimate(options).check(MemoryLimit.host());
+        if (!options.device().isCpu()) {
+            io.github.vdep.core.backend.DeviceBackend device = io.github.vdep.core.backend.Backends.device(options.device());
+            if (device.totalBytes() > 0) {
+                MemoryEstimate onDevice = MemoryEstimate.of(preset.llavaConfig(), options.stage().patterns(), "adamw", Float.BYTES);
+                onDevice.check(List.of(new MemoryLimit("memory of " + options.device(), device.totalBytes() - device.bytesInUse())));
+            }
+        }
         this.model = LlavaModels.random(preset.llavaConfig(), DataType.FLOAT, options.seed()).to(options.device());
         TrainConfig defaults = TrainConfig.defaults(options.stage(), 1, java.nio.file.Path.of("."));
         this.trainable = TrainableSelector.apply(model, options.stage().patterns());
@@ -106,6 +127,20 @@ public final class StepBenchmark {
         for (int i = 0; i < SYNTHETIC_BATCHES; i++) {
             batches.add(synthetic(preset, rng));
         }
+    }
+
+    /**
+     * The memory the benchmark's weights, gradients and AdamW state take (float32; activations not
+     * counted), from the preset alone. It is checked against the host's memory before the model is
+     * built; on a device the weights, gradients and moments live in device memory instead.
+     *
+     * @param options the benchmark
+     * @return the estimate for the preset and stage
+     */
+    public static MemoryEstimate memoryEstimate(Options options) {
+        MemoryEstimate e = MemoryEstimate.of(options.preset().llavaConfig(), options.stage().patterns(), "adamw", Float.BYTES);
+        // off the CPU only the weights are on the host, while they are built
+        return options.device().equals(Device.CPU) ? e : new MemoryEstimate(e.weightBytes(), 0, 0, "adamw");
     }
 
     /** Builds, warms up, measures the matmul rate and times the steps. */
@@ -159,7 +194,7 @@ public final class StepBenchmark {
         return new BenchResult(preset.name(), options.objective().label(), options.stage().name().toLowerCase(java.util.Locale.ROOT),
                 options.warmupSteps(), total, median, median(cpu), preset.tokensPerStep() / median, flops, achieved, matmul, options.matmulSize(),
                 achieved / matmul, new BenchResult.Phases(median(vision), median(forward), median(backward), median(optim)), peakRss,
-                model.parameterCount(), trainableCount, firstLoss, lastLoss, environment());
+                model.parameterCount(), trainableCount, firstLoss, lastLoss, environment(), options.precision().label());
     }
 
     /**

@@ -17,12 +17,22 @@ import java.util.List;
 public final class MetricsWriter implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final BufferedWriter out;
+    private final java.util.Map<String, String> runFields;
 
     /**
      * Opens {@code file}; lines for steps after {@code keepUpTo} (left by a run that went past its
      * last checkpoint) are dropped first, so a resumed run's file reads as one uninterrupted run.
      */
     public MetricsWriter(Path file, long keepUpTo) throws IOException {
+        this(file, keepUpTo, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #MetricsWriter(Path, long)}, adding {@code runFields} (settings of the whole run,
+     * such as {@code precision}) to every line after the step's own fields.
+     */
+    public MetricsWriter(Path file, long keepUpTo, java.util.Map<String, String> runFields) throws IOException {
+        this.runFields = new java.util.TreeMap<>(runFields);
         if (Files.exists(file)) {
             List<String> kept = new ArrayList<>();
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -61,6 +71,7 @@ public final class MetricsWriter implements AutoCloseable {
         if (m.commSeconds() > 0) {
             o.put("comm_seconds", m.commSeconds());
         }
+        runFields.forEach(o::put);
         try {
             out.write(JSON.writeValueAsString(o));
             out.newLine();

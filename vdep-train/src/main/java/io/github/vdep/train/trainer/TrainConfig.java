@@ -1,6 +1,7 @@
 package io.github.vdep.train.trainer;
 
 import io.github.vdep.core.device.Device;
+import io.github.vdep.core.device.Precision;
 import io.github.vdep.train.loss.ImageLossConfig;
 import io.github.vdep.train.optim.LrSchedule;
 import io.github.vdep.train.schedule.AlphaSchedule;
@@ -24,6 +25,7 @@ import java.util.Objects;
  * @param monitorImageLoss also compute (and report, without training on it) the image loss in LLaVA-mode steps
  * @param saveTotalLimit keep only the newest N checkpoints (0 = keep all); older ones are removed after a new one is complete
  * @param device where the model trains: the {@link Trainer} moves it there ({@code --device}; default cpu)
+ * @param precision the compute precision ({@code --precision}); the {@link Trainer} refuses one the device cannot run
  */
 public record TrainConfig(
         List<String> trainable,
@@ -51,11 +53,13 @@ public record TrainConfig(
         int maxBadSteps,
         boolean monitorImageLoss,
         int saveTotalLimit,
-        Device device) {
+        Device device,
+        Precision precision) {
 
     public TrainConfig {
         trainable = List.copyOf(trainable);
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(precision, "precision");
         if (batchSize < 1 || gradAccum < 1 || steps < 1) {
             throw new IllegalArgumentException("batch size, gradient accumulation and steps must be >= 1");
         }
@@ -65,6 +69,16 @@ public record TrainConfig(
         if (lr < 0 || gradClip < 0 || weightDecay < 0 || saveEvery < 0 || maxBadSteps < 0 || saveTotalLimit < 0) {
             throw new IllegalArgumentException("lr, grad clip, weight decay, save-every, max bad steps and save-total-limit must be non-negative");
         }
+    }
+
+    /** A config in the device's default precision. */
+    public TrainConfig(List<String> trainable, AlphaSchedule alpha, int modeVdep, int modeLlava, ModePolicy modePolicy, ImageLossConfig imageLoss,
+            String optimizer, double lr, double weightDecay, double beta1, double beta2, double eps, double warmupRatio, LrSchedule.Kind lrSchedule,
+            double gradClip, int batchSize, int gradAccum, long steps, long seed, Path outDir, long saveEvery, boolean resume, int maxBadSteps,
+            boolean monitorImageLoss, int saveTotalLimit, Device device) {
+        this(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2, eps, warmupRatio, lrSchedule,
+                gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss, saveTotalLimit, device,
+                Precision.defaultFor(device));
     }
 
     /** A config keeping every checkpoint ({@code saveTotalLimit} 0), on {@code device}. */
@@ -125,6 +139,7 @@ public record TrainConfig(
         public boolean monitorImageLoss;
         public int saveTotalLimit;
         public Device device;
+        public Precision precision;
 
         Builder(TrainConfig c) {
             trainable = c.trainable;
@@ -153,12 +168,13 @@ public record TrainConfig(
             monitorImageLoss = c.monitorImageLoss;
             saveTotalLimit = c.saveTotalLimit;
             device = c.device;
+            precision = c.precision;
         }
 
         public TrainConfig build() {
             return new TrainConfig(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2,
                     eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss,
-                    saveTotalLimit, device);
+                    saveTotalLimit, device, precision);
         }
     }
 }

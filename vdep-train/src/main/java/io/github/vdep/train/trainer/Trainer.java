@@ -81,6 +81,7 @@ public final class Trainer {
      */
     public Trainer(LlavaModel model, TrainConfig config, BatchSource data, TrainingListener listener, DataParallel dp) {
         this.dp = dp;
+        config.precision().requireSupported(config.device()); // before the model moves: one line, never a silent FP32 run
         model.to(config.device());
         this.model = model;
         this.config = config;
@@ -155,7 +156,8 @@ public final class Trainer {
         listener.onStart(state.step(), config.steps());
         Iterator<Batch> batches = data.open(state.position());
         boolean writer = dp.rank() == 0;
-        try (MetricsWriter metrics = writer ? new MetricsWriter(config.outDir().resolve("metrics.jsonl"), state.step()) : null) {
+        try (MetricsWriter metrics = writer ? new MetricsWriter(config.outDir().resolve("metrics.jsonl"), state.step(),
+                java.util.Map.of("precision", config.precision().label())) : null) {
             // a stop request (SIGTERM) may reach only some ranks: the ranks agree on it, so all stop at one step
             if (dp.anyRank(stopRequested.getAsBoolean())) {
                 // nothing has changed since the start (or the checkpoint resumed from): nothing to save
