@@ -27,7 +27,11 @@ final class Vp8BoolReader {
     }
 
     private int next() {
-        return pos < end ? data[pos++] & 0xff : (pos++ & 0);
+        if (pos < end) {
+            return data[pos++] & 0xff;
+        }
+        pos++; // counted, so that pastEnd can tell
+        return 0;
     }
 
     /** Whether more bytes were consumed than the partition holds (a truncated partition). */

@@ -18,7 +18,9 @@ import java.io.IOException;
  * libwebp's decoder does: the frame header, intra modes and DCT tokens of RFC 6386, intra
  * prediction with libwebp's edge values (127 above the frame, 129 left of it), the inverse
  * transforms, and the simple or normal loop filter. Where the RFC leaves a choice (prediction
- * edges, filter order), libwebp's is taken, since Pillow decodes WebP with libwebp.
+ * edges, filter order), libwebp's is taken, since Pillow decodes WebP with libwebp. (Written
+ * after libwebp's {@code src/dec} and {@code src/dsp/dec.c}, BSD-3-Clause, Copyright 2010
+ * Google Inc.; see NOTICE.)
  */
 final class Vp8Decoder {
 

@@ -3,7 +3,7 @@ package io.github.vdep.train.data.image;
 /**
  * The constant tables of the VP8 key-frame format (RFC 6386; the values and the intra-mode order
  * are those of libwebp's {@code src/dec/tree_dec.c} and {@code quant_dec.c}), used by
- * {@link Vp8Decoder}.
+ * {@link Vp8Decoder}. (libwebp: BSD-3-Clause, Copyright 2010 Google Inc.; see NOTICE.)
  */
 final class Vp8Tables {
 

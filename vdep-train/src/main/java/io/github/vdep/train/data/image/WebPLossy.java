@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -13,8 +14,8 @@ import java.nio.file.Path;
  * <p>{@link Vp8Decoder} reconstructs the Y, U and V planes as libwebp does; they are converted
  * here with libwebp's "fancy" 9-3-3-1 chroma upsampling ({@code UpsampleRgbLinePair}) and its
  * 14-bit fixed-point BT.601 coefficients ({@code VP8YUVToR/G/B}). An alpha channel ({@code ALPH}
- * chunk) does not change the colour samples (Pillow decodes to unpremultiplied RGBA, and
- * {@code convert('RGB')} drops the alpha), so it is not decoded.
+ * chunk) does not change the colour samples that Pillow returns, and {@code convert('RGB')}
+ * drops it, so it is not decoded.
  */
 final class WebPLossy {
 
@@ -30,31 +31,41 @@ final class WebPLossy {
      * @throws IOException if the file cannot be read
      */
     static long[] vp8Chunk(Path file) throws IOException {
-        byte[] head;
-        try (var in = Files.newInputStream(file)) {
-            head = in.readNBytes(1 << 16);
-        }
-        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
-        if (head.length < 20 || !fourcc(head, 0).equals("RIFF") || !fourcc(head, 8).equals("WEBP")) {
-            return null;
-        }
-        int pos = 12;
-        while (pos + 8 <= head.length) {
-            String id = fourcc(head, pos);
-            long size = b.getInt(pos + 4) & 0xffffffffL;
-            if (id.equals("VP8 ")) {
-                return new long[] {pos + 8, size};
-            }
-            if (id.equals("VP8L") || id.equals("ANIM") || id.equals("ANMF")) {
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer b = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            if (!readFully(ch, b, 0, 12) || !fourcc(b, 0).equals("RIFF") || !fourcc(b, 8).equals("WEBP")) {
                 return null;
             }
-            pos += 8 + (int) (size + (size & 1));
+            long pos = 12;
+            while (readFully(ch, b, pos, 8)) { // chunk headers, wherever they are (metadata chunks may be large)
+                String id = fourcc(b, 0);
+                long size = b.getInt(4) & 0xffffffffL;
+                if (id.equals("VP8 ")) {
+                    return new long[] {pos + 8, size};
+                }
+                if (id.equals("VP8L") || id.equals("ANIM") || id.equals("ANMF")) {
+                    return null;
+                }
+                pos += 8 + size + (size & 1);
+            }
+            return null;
         }
-        return null;
     }
 
-    private static String fourcc(byte[] b, int at) {
-        return new String(b, at, 4, java.nio.charset.StandardCharsets.US_ASCII);
+    private static boolean readFully(FileChannel ch, ByteBuffer b, long at, int n) throws IOException {
+        b.clear().limit(n);
+        while (b.hasRemaining()) {
+            if (ch.read(b, at + b.position()) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String fourcc(ByteBuffer b, int at) {
+        byte[] id = new byte[4];
+        b.get(at, id);
+        return new String(id, java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /**

@@ -137,6 +137,34 @@ class ImageModesTest {
         assertTrue(lossy >= 10, "lossy WebP fixtures: " + lossy);
     }
 
+    /** The VP8 chunk is found however large the chunks before it (here a 70 kB ICC profile). */
+    @Test
+    void lossyWebpAfterALargeIccChunkMatchesPillow() throws IOException {
+        String source = "lossy-q50-normal-sharp-2parts.webp";
+        byte[] webp = Files.readAllBytes(DIR.resolve(source));
+        byte[] vp8 = java.util.Arrays.copyOfRange(webp, 12, webp.length); // the whole 'VP8 ' chunk
+        byte[] icc = java.util.Arrays.copyOf(java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_sRGB).getData(), 70_000);
+        int w = 45;
+        int h = 33;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + 18 + 8 + icc.length + vp8.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(b.capacity() - 8)
+                .put("WEBP".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        b.put("VP8X".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(10).putInt(0x20) // flags: ICC profile
+                .put((byte) (w - 1)).putShort((short) 0).put((byte) (h - 1)).putShort((short) 0);
+        b.put("ICCP".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(icc.length).put(icc).put(vp8);
+        Path file = Files.write(tmp.resolve("icc.webp"), b.array());
+        assertTrue(WebPLossy.vp8Chunk(file)[0] > 65_536, "the VP8 chunk lies beyond the first 64 kB");
+        byte[] expected = Files.readAllBytes(DIR.resolve(source + ".rgb.u8")); // convert('RGB') ignores the profile
+        RgbImage got = ImageLoader.loadRgb(file);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int c = 0; c < 3; c++) {
+                    assertEquals(expected[(y * w + x) * 3 + c] & 0xff, got.get(x, y, c), "pixel " + x + "," + y);
+                }
+            }
+        }
+    }
+
     @Test
     void truncatedLossyWebpIsAnErrorNamingTheFile() throws IOException {
         byte[] webp = Files.readAllBytes(DIR.resolve("lossy-q95-8parts.webp"));
