@@ -104,12 +104,16 @@ final class Vp8Decoder {
         int bits = (data[offset] & 0xff) | (data[offset + 1] & 0xff) << 8 | (data[offset + 2] & 0xff) << 16;
         boolean keyFrame = (bits & 1) == 0;
         int profile = (bits >> 1) & 7;
+        boolean show = ((bits >> 4) & 1) == 1;
         int partitionLength = bits >>> 5;
         if (!keyFrame) {
             throw new IOException("VP8 data is not a key frame");
         }
         if (profile > 3) {
             throw new IOException("unknown VP8 profile " + profile);
+        }
+        if (!show) {
+            throw new IOException("VP8 frame is not displayable"); // libwebp refuses it too
         }
         if ((data[offset + 3] & 0xff) != 0x9d || (data[offset + 4] & 0xff) != 0x01 || (data[offset + 5] & 0xff) != 0x2a) {
             throw new IOException("bad VP8 start code");
