@@ -14,8 +14,11 @@ import javax.imageio.ImageReader;
  * converted here exactly as {@code Image.open(f).convert('RGB')} does in Pillow 9: the samples are
  * taken as inverted ("Adobe") CMYK, as Pillow assumes for every CMYK JPEG, and each channel
  * becomes {@code nk - round(c * nk / 255)} with {@code nk = 255 - k} (Pillow's {@code cmyk2rgb}
- * with its {@code MULDIV255} rounding). JPEGs whose Adobe marker says the data is YCCK-encoded
- * are refused with a clear message: ImageIO gives no CMYK samples for those.
+ * with its {@code MULDIV255} rounding). When the Adobe marker says the data is YCCK-encoded
+ * (transform 2, what libjpeg and ImageMagick write for CMYK by default), {@code readRaster} gives
+ * the Y, Cb, Cr and K samples (upsampled as libjpeg upsamples them), and they are first turned
+ * into CMYK with libjpeg's fixed-point tables ({@code ycck_cmyk_convert} in {@code jdcolor.c}),
+ * as libjpeg does for Pillow.
  */
 final class CmykJpeg {
 
@@ -73,10 +76,7 @@ final class CmykJpeg {
      * @throws IOException if decoding fails
      */
     static BufferedImage read(ImageReader reader, Path file, Header header) throws IOException {
-        if (header.adobeTransform() == 2) {
-            throw new ImageDecodeException(file, "CMYK JPEG stored as YCCK (Adobe transform 2) is not supported;"
-                    + " convert it to RGB first (e.g. Image.open(f).convert('RGB').save(...))");
-        }
+        boolean ycck = header.adobeTransform() == 2;
         Raster raster = reader.readRaster(0, null);
         if (raster.getNumBands() != 4) {
             throw new ImageDecodeException(file, "JPEG declares 4 components but decodes to " + raster.getNumBands() + " bands");
@@ -88,6 +88,9 @@ final class CmykJpeg {
         int[] row = new int[w];
         for (int y = 0; y < h; y++) {
             raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, px);
+            if (ycck) {
+                ycckToCmyk(px, w);
+            }
             for (int x = 0; x < w; x++) {
                 // Pillow's rawmode CMYK;I: the stored samples are inverted
                 int c = 255 - px[4 * x];
@@ -99,6 +102,36 @@ final class CmykJpeg {
             out.setRGB(0, y, w, 1, row, 0, w);
         }
         return out;
+    }
+
+    // libjpeg's build_ycc_rgb_table: FIX(x) = round(x * 2^16)
+    private static final int SCALE_BITS = 16;
+    private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
+    private static final int FIX_1_40200 = 91881;
+    private static final int FIX_1_77200 = 116130;
+    private static final int FIX_0_71414 = 46802;
+    private static final int FIX_0_34414 = 22554;
+
+    /**
+     * libjpeg's {@code ycck_cmyk_convert} in place on {@code w} interleaved pixels: Y, Cb, Cr
+     * become C, M, Y as {@code 255 - (Y + colour term)}, K passes through.
+     */
+    static void ycckToCmyk(int[] px, int w) {
+        for (int x = 0; x < w; x++) {
+            int yy = px[4 * x];
+            int cb = px[4 * x + 1] - 128;
+            int cr = px[4 * x + 2] - 128;
+            int r = yy + ((FIX_1_40200 * cr + ONE_HALF) >> SCALE_BITS);
+            int g = yy + ((-FIX_0_71414 * cr - FIX_0_34414 * cb + ONE_HALF) >> SCALE_BITS);
+            int b = yy + ((FIX_1_77200 * cb + ONE_HALF) >> SCALE_BITS);
+            px[4 * x] = clip(255 - r);
+            px[4 * x + 1] = clip(255 - g);
+            px[4 * x + 2] = clip(255 - b);
+        }
+    }
+
+    private static int clip(int v) {
+        return Math.max(0, Math.min(255, v));
     }
 
     /** Pillow's {@code CLIP8(nk - MULDIV255(v, nk))}. */

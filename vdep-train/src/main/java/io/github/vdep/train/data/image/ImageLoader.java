@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decodes image files with JDK ImageIO (PNG, JPEG, GIF, BMP, WBMP, TIFF; WebP through the
- * TwelveMonkeys plugin, lossy WebP converted by {@link WebPLossy}; CMYK JPEG through
+ * TwelveMonkeys plugin, lossy WebP decoded by {@link WebPLossy}; CMYK JPEG through
  * {@link CmykJpeg}), turning every failure
  * into an {@link ImageDecodeException} that names the file instead of ImageIO's {@code null}
  * result or a bare {@code IIOException}.
@@ -90,8 +90,8 @@ public final class ImageLoader {
                 }
                 CmykJpeg.Header jpeg = reader.getFormatName().equalsIgnoreCase("jpeg") ? CmykJpeg.header(file) : null;
                 BufferedImage image = jpeg != null && jpeg.components() == 4 ? CmykJpeg.read(reader, file, jpeg) : null;
-                long vp8 = reader.getFormatName().equalsIgnoreCase("webp") ? WebPLossy.vp8Payload(file) : -1;
-                if (image == null && vp8 >= 0) {
+                long[] vp8 = reader.getFormatName().equalsIgnoreCase("webp") ? WebPLossy.vp8Chunk(file) : null;
+                if (image == null && vp8 != null) {
                     image = WebPLossy.read(file, vp8, reader.getWidth(0), reader.getHeight(0));
                 }
                 if (image == null) {
