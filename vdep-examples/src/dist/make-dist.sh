@@ -124,7 +124,7 @@ glibc=$(find "$stage" -type f \( -name '*.so*' -o -path '*/bin/*' -o -name '*.ja
 done | grep -oE '\(GLIBC_[0-9.]+\)' | tr -d '()' | sed 's/GLIBC_//' | sort -uV | tail -n1)
 java_version=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$stage/runtime/release")
 sed -e "s/@VERSION@/$version/g" -e "s/@GLIBC@/$glibc/g" -e "s/@JAVA@/$java_version/g" "$here/README.txt" > "$stage/README.txt"
-cp "$root/LICENSE" "$stage/"
+cp "$root/LICENSE" "$root/NOTICE" "$stage/"
 unpacked=$(du -sm "$stage" | cut -f1)
 
 # -- the archive, reproducible: sorted names, one owner, the build's time stamp
