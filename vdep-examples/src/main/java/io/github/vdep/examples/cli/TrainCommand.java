@@ -24,7 +24,9 @@ import io.github.vdep.train.data.image.ImageAspect;
 import io.github.vdep.train.data.image.ImageProcessorConfig;
 import io.github.vdep.train.distributed.Collectives;
 import io.github.vdep.train.distributed.DataParallel;
+import io.github.vdep.train.distributed.DdpBackend;
 import io.github.vdep.train.distributed.Launch;
+import io.github.vdep.train.distributed.SingleProcess;
 import io.github.vdep.train.trainer.BatchSource;
 import io.github.vdep.train.trainer.MemoryEstimate;
 import io.github.vdep.train.trainer.MemoryLimit;
@@ -160,14 +162,26 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-total-limit", defaultValue = "0", description = "keep only the newest N checkpoints; 0 keeps all (default ${DEFAULT-VALUE})")
     int saveTotalLimit;
 
+    @Option(names = "--ddp-backend", defaultValue = "auto", paramLabel = "auto|mpi|nccl",
+            description = "data parallel: the collectives; auto is MPI on the CPU and NCCL on GPUs when there are several ranks, "
+                    + "mpi or nccl also for one rank, to check that path (default ${DEFAULT-VALUE})")
+    String ddpBackend;
+
     @Mixin
     DeviceOption device;
 
+    /** This rank's device: --device, with each rank of a GPU job on its local rank's GPU. */
+    private io.github.vdep.core.device.Device rankDevice;
+
     @Override
     public Integer call() throws Exception {
-        device.device(); // before anything is created or loaded (the --out lock too)
-        Collectives comm = Launch.detect().connect(distTimeout);
-        if (comm.size() == 1) {
+        DdpBackend backend = DdpBackend.parse(ddpBackend);
+        Launch launch = Launch.detect();
+        rankDevice = launch.deviceFor(device.device);
+        // before anything is created or loaded (the --out lock too); on a GPU this also makes it the thread's current device
+        io.github.vdep.core.backend.Backends.require(rankDevice);
+        Collectives comm = launch.connect(distTimeout, rankDevice, backend);
+        if (comm instanceof SingleProcess) {
             return trainLocked(new DataParallel(comm));
         }
         try {
@@ -374,7 +388,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig.Builder b = new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps, monitorImageLoss, device.device()).toBuilder();
+                resume, maxBadSteps, monitorImageLoss, rankDevice != null ? rankDevice : device.device).toBuilder();
         b.saveTotalLimit = saveTotalLimit;
         return b.build();
     }
