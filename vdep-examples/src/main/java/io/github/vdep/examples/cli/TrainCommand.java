@@ -256,8 +256,9 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(llava, trainConfig, source, main ? progress : TrainingListener.NONE, dp).stopWhen(stop::requested);
             TrainerState state = trainer.run();
             if (state.step() < totalSteps) {
+                // every rank stopped after this step (they agree on it), so every rank is here
                 console.printf("vdep train: stopped on %s after step %d of %d; checkpoint in %s; continue with --resume (exit status %d)%n",
-                        stop.received(), state.step(), totalSteps, out.resolve("checkpoints"), EXIT_STOPPED);
+                        stopCause(dp, stop.received()), state.step(), totalSteps, out.resolve("checkpoints"), EXIT_STOPPED);
                 return EXIT_STOPPED;
             }
             if (!main) {
@@ -378,6 +379,25 @@ public final class TrainCommand implements Callable<Integer> {
         Path pre = dir.resolve("preprocessor_config.json");
         ImageProcessorConfig ipc = Files.isRegularFile(pre) ? ImageProcessorConfig.fromFile(pre) : ImageProcessorConfig.clip(config.visionConfig().imageSize());
         return new ClipImageProcessor(ipc, ImageAspect.fromLlava(aspect()));
+    }
+
+    /**
+     * The signal that stopped the run and, with several ranks, the first rank it reached (a
+     * collective call: every rank makes it), for example {@code SIGTERM (rank 1)}.
+     */
+    private static String stopCause(DataParallel dp, String received) {
+        if (!dp.distributed()) {
+            return received != null ? received : "a stop request";
+        }
+        List<String> names = List.of("SIGTERM", "SIGINT");
+        // the lowest rank that received a signal, and which: rank * 4 + the signal's index (2: another)
+        long[] first = {received == null ? Long.MAX_VALUE : (long) dp.rank() * 4 + (names.contains(received) ? names.indexOf(received) : 2)};
+        dp.collectives().min(first);
+        if (first[0] == Long.MAX_VALUE) {
+            return "a stop request";
+        }
+        int signal = (int) (first[0] % 4);
+        return (signal == 2 ? "a signal" : names.get(signal)) + " (rank " + first[0] / 4 + ")";
     }
 
     /** The training configuration these options describe ({@code steps} resolved by the caller). */

@@ -63,8 +63,8 @@ public final class DataParallel {
 
     /** This rank's rows of {@code global}, trimmed to their longest sample; null when the shard is empty (a short last batch). */
     public Batch shard(Batch global) {
-        if (!distributed()) {
-            return global;
+        if (comm.size() == 1) {
+            return global; // the whole batch, as it is (a trimmed copy could change the float summation order)
         }
         int n = global.size();
         int lo = shardStart(n);
