@@ -96,7 +96,7 @@ gpus="$("$vdep" info 2>/dev/null | grep -c '^cuda:[0-9]' || true)"
 nccl_dir="$out/nccl"
 rm -rf "$nccl_dir"; mkdir -p "$nccl_dir"
 # the demo's data and tiny model (made on the CPU: a few seconds)
-if "$vdep" demo --quick --device cpu --out "$nccl_dir/demo" --steps 1 --vision-steps 1 --scenes 40 --test-scenes 4 >>"$log" 2>&1; then
+if "$vdep" demo --quick --device cpu --out "$nccl_dir/demo" --steps 1 --vision-steps 1 >>"$log" 2>&1; then
   init="$(ls -d "$nccl_dir"/demo/model-init/seed-* 2>/dev/null | head -1)"
 else
   init=""

@@ -188,11 +188,9 @@ public final class NcclCollectives implements Collectives {
     @Override
     public void close() {
         if (!closed) {
-            run("the NCCL communicator's release", () -> {
-                nccl.synchronize();
-                nccl.destroy(comm);
-            });
+            run("the NCCL communicator's release", nccl::synchronize);
             closed = true;
+            clock.run("the NCCL communicator's release", () -> nccl.destroy(comm));
             host.close();
         }
     }
