@@ -86,11 +86,16 @@ modules=java.base,java.compiler,java.desktop,java.naming,java.sql,jdk.management
 # links from the JDK's own run-time image where the JDK allows it (JEP 493).
 module_path=()
 [[ -d "$runtime_jdk/jmods" ]] && module_path=(--module-path "$runtime_jdk/jmods")
+# --generate-cds-archive: the class-data-sharing archive a JDK ships (lib/server/classes.jsa), which
+# a linked runtime lacks unless asked; each start then maps the JDK's classes instead of parsing them.
 if ! "$runtime_jdk/bin/jlink" ${module_path[@]+"${module_path[@]}"} --add-modules "$modules" --strip-debug --no-header-files \
-  --no-man-pages --output "$stage/runtime"; then
+  --no-man-pages --generate-cds-archive --output "$stage/runtime"; then
   echo "[vdep dist] jlink of $runtime_jdk failed: it needs the JDK's jmods (Debian/Ubuntu: openjdk-17-jdk; RHEL: java-17-openjdk-jmods)" >&2
   exit 1
 fi
+# the archive for heaps over 32 GB (no compressed oops) is 10 MB more for a setting bin/vdep does not
+# use; without it such a JVM starts without sharing, as -Xshare:auto allows
+rm -f "$stage/runtime/lib/server/classes_nocoops.jsa"
 
 # -- CUDA kernel sources (when vdep-core has them), the JNI headers they compile against and the
 #    build script, for bin/build-cuda on the GPU machine

@@ -47,6 +47,14 @@ public record Launch(String launcher, int rank, int size, boolean mpi, int local
             found = of("an MPI launcher (PMI)", env, "PMI_RANK", "PMI_SIZE", true);
         } else if (env.containsKey("SLURM_STEP_NUM_TASKS") && env.containsKey("SLURM_PROCID")) {
             found = of("srun", env, "SLURM_PROCID", "SLURM_STEP_NUM_TASKS", true);
+            // srun --mpi=pmi2 sets PMI_RANK (above), --mpi=pmix PMIX_RANK. With neither (--mpi=none, the
+            // default unless slurm.conf sets MpiDefault), Open MPI aborts inside MPI_Init with a page
+            // about how it was built; say what to change before that happens.
+            if (found.distributed() && !env.containsKey("PMIX_RANK")) {
+                throw new DistributedException("srun started this process as rank " + found.rank + " of " + found.size
+                        + " without a process-management interface for MPI (no PMIX_RANK or PMI_RANK in its environment), so MPI "
+                        + "cannot join the job: pass --mpi=pmix (Open MPI) or --mpi=pmi2 (MPICH) to srun, or set MpiDefault in slurm.conf");
+            }
         } else if (env.containsKey("WORLD_SIZE")) {
             found = of("torchrun-style variables", env, "RANK", "WORLD_SIZE", false);
         }

@@ -25,7 +25,10 @@ class LaunchTest {
         assertEquals(new Launch("an MPI launcher (PMI)", 2, 3, true), Launch.detect(Map.of("PMI_RANK", "2", "PMI_SIZE", "3")));
         assertEquals(new Launch("an MPI launcher (PMI)", 2, 3, true, 0), Launch.detect(Map.of("PMI_RANK", "2", "PMI_SIZE", "3", "MPI_LOCALRANKID", "0")));
         assertEquals(new Launch("srun", 5, 8, true, 1),
-                Launch.detect(Map.of("SLURM_PROCID", "5", "SLURM_STEP_NUM_TASKS", "8", "SLURM_NTASKS", "8", "SLURM_LOCALID", "1")));
+                Launch.detect(Map.of("SLURM_PROCID", "5", "SLURM_STEP_NUM_TASKS", "8", "SLURM_NTASKS", "8", "PMIX_RANK", "5", "SLURM_LOCALID", "1")));
+        // srun --mpi=pmi2: MPI reads PMI_RANK/PMI_SIZE, which srun sets beside its own variables
+        assertEquals(new Launch("an MPI launcher (PMI)", 5, 8, true),
+                Launch.detect(Map.of("SLURM_PROCID", "5", "SLURM_STEP_NUM_TASKS", "8", "PMI_RANK", "5", "PMI_SIZE", "8")));
         assertEquals(new Launch("torchrun-style variables", 1, 2, false, 1),
                 Launch.detect(Map.of("RANK", "1", "WORLD_SIZE", "2", "LOCAL_RANK", "1", "MASTER_ADDR", "node0", "MASTER_PORT", "29500")));
     }
@@ -78,6 +81,16 @@ class LaunchTest {
     void aSlurmBatchScriptItselfIsNotARank() {
         // sbatch sets SLURM_PROCID=0 and SLURM_NTASKS for the script; only srun's steps set SLURM_STEP_NUM_TASKS
         assertEquals(Launch.SINGLE, Launch.detect(Map.of("SLURM_PROCID", "0", "SLURM_NTASKS", "8")));
+    }
+
+    @Test
+    void srunWithoutAnMpiPluginIsRefusedBeforeMpiStarts() {
+        // srun --mpi=none sets no PMI variables; Open MPI would abort in MPI_Init with a page of text
+        DistributedException e = assertThrows(DistributedException.class,
+                () -> Launch.detect(Map.of("SLURM_PROCID", "1", "SLURM_STEP_NUM_TASKS", "2")));
+        assertTrue(e.getMessage().contains("rank 1 of 2") && e.getMessage().contains("--mpi=pmix"), e.getMessage());
+        // one task needs no MPI
+        assertFalse(Launch.detect(Map.of("SLURM_PROCID", "0", "SLURM_STEP_NUM_TASKS", "1")).distributed());
     }
 
     @Test
