@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the CUDA kernels (*.cu here) into $1/libvdepcuda.so with nvcc. $2 is a JDK home (for
-# jni.h); without one, the JNI headers are taken from $VDEP_JNI_INCLUDE or ./include next to
-# this script (the distribution ships them there). Called by Maven (vdep-core's pom) before
+# Builds the CUDA kernels (*.cu here) and the NCCL bindings (nccl.cu; NCCL itself is opened at
+# run time) into $1/libvdepcuda.so with nvcc. $2 is a JDK home (for jni.h); without one, the JNI
+# headers are taken from $VDEP_JNI_INCLUDE or ./include next to this script (the distribution ships them there). Called by Maven (vdep-core's pom) before
 # packaging, and runnable on its own on a GPU machine:
 #
 #   vdep-core/src/main/cuda/build.sh OUT_DIR [JAVA_HOME [JNI_HEADERS]]
@@ -52,16 +52,24 @@ jni_md="$jni/linux"
 [[ -f "$jni_md/jni_md.h" ]] || jni_md="$jni"
 
 sources=("$here"/*.cu)
+# the classes whose native methods libvdepcuda.so defines (CudaKernels: kernels, CudaRuntime:
+# runtime.cu, Nccl: nccl.cu)
+jni_classes=(CudaKernels CudaRuntime Nccl)
+jni_headers=()
 use_headers=0
-if [[ -n "$headers" && -f "$headers/io_github_vdep_core_cuda_CudaKernels.h" && -f "$headers/io_github_vdep_core_cuda_CudaRuntime.h" ]]; then
+if [[ -n "$headers" ]]; then
   use_headers=1
+  for c in "${jni_classes[@]}"; do
+    h="$headers/io_github_vdep_core_cuda_$c.h"
+    if [[ -f "$h" ]]; then jni_headers+=("$h"); else use_headers=0; fi
+  done
 fi
 # up to date: the library is newer than the sources and this script, and was built against the
 # same JNI declarations (compared by content: javac rewrites the headers on every compile)
 stamp="$out/.libvdepcuda.jni"
 declarations=""
 if [[ "$use_headers" == 1 ]]; then
-  declarations="$(cat "$headers"/io_github_vdep_core_cuda_Cuda{Kernels,Runtime}.h | cksum)"
+  declarations="$(cat "${jni_headers[@]}" | cksum)"
 fi
 up_to_date=1
 if [[ -f "$lib" && "$(cat "$stamp" 2>/dev/null || true)" == "$declarations" ]]; then
@@ -91,7 +99,8 @@ obj="$(mktemp -d)"
 trap 'rm -rf "$obj"' EXIT
 flags=(-std=c++17 -O3 "${gencode[@]}" -Xcompiler -fPIC -Xcompiler -Wall,-Wextra "${werror[@]}" -I"$jni" -I"$jni_md")
 if [[ "$use_headers" == 1 ]]; then
-  flags+=(-I"$headers" -include io_github_vdep_core_cuda_CudaKernels.h -include io_github_vdep_core_cuda_CudaRuntime.h)
+  flags+=(-I"$headers")
+  for c in "${jni_classes[@]}"; do flags+=(-include "io_github_vdep_core_cuda_$c.h"); done
 fi
 start=$(date +%s)
 # one compiler per source file, in parallel
@@ -111,7 +120,7 @@ fi
 "$nvcc_bin" -shared -cudart static "${gencode[@]}" -o "$lib.tmp" "$obj"/*.o -ldl
 # every native method declared in Java must be defined (a missing one would only fail when called)
 if [[ "$use_headers" == 1 ]] && command -v nm >/dev/null 2>&1; then
-  missing="$(comm -23 <(grep -ho 'Java_io_github_vdep_core_cuda_[A-Za-z_0-9]*' "$headers"/io_github_vdep_core_cuda_Cuda{Kernels,Runtime}.h | sort -u) \
+  missing="$(comm -23 <(grep -ho 'Java_io_github_vdep_core_cuda_[A-Za-z_0-9]*' "${jni_headers[@]}" | sort -u) \
                       <(nm -D --defined-only "$lib.tmp" | awk '{print $3}' | sort -u))"
   if [[ -n "$missing" ]]; then
     echo "[vdep cuda] native methods without a definition: $(echo $missing)" >&2

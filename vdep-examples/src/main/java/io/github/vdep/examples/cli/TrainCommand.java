@@ -26,7 +26,9 @@ import io.github.vdep.train.data.image.ImageAspect;
 import io.github.vdep.train.data.image.ImageProcessorConfig;
 import io.github.vdep.train.distributed.Collectives;
 import io.github.vdep.train.distributed.DataParallel;
+import io.github.vdep.train.distributed.DdpBackend;
 import io.github.vdep.train.distributed.Launch;
+import io.github.vdep.train.distributed.SingleProcess;
 import io.github.vdep.train.trainer.BatchSource;
 import io.github.vdep.train.trainer.MemoryEstimate;
 import io.github.vdep.train.trainer.MemoryLimit;
@@ -168,19 +170,31 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-total-limit", defaultValue = "0", description = "keep only the newest N checkpoints; 0 keeps all (default ${DEFAULT-VALUE})")
     int saveTotalLimit;
 
+    @Option(names = "--ddp-backend", defaultValue = "auto", paramLabel = "auto|mpi|nccl",
+            description = "data parallel: the collectives; auto is MPI on the CPU and NCCL on GPUs when there are several ranks, "
+                    + "mpi or nccl also for one rank, to check that path (default ${DEFAULT-VALUE})")
+    String ddpBackend;
+
     @Mixin
     DeviceOption device;
 
     @Mixin
     PrecisionOption precision;
 
+    /** This rank's device: --device, with each rank of a GPU job on its local rank's GPU. */
+    private io.github.vdep.core.device.Device rankDevice;
+
     @Override
     public Integer call() throws Exception {
-        device.device(); // before anything is created or loaded (the --out lock too)
-        precision.precision(device.device());
+        DdpBackend backend = DdpBackend.parse(ddpBackend);
+        Launch launch = Launch.detect();
+        rankDevice = launch.deviceFor(device.device);
+        // before anything is created or loaded (the --out lock too); on a GPU this also makes it the thread's current device
+        io.github.vdep.core.backend.Backends.require(rankDevice);
+        precision.precision(rankDevice);
         saveOptions();
-        Collectives comm = Launch.detect().connect(distTimeout);
-        if (comm.size() == 1) {
+        Collectives comm = launch.connect(distTimeout, rankDevice, backend);
+        if (comm instanceof SingleProcess) {
             return trainLocked(new DataParallel(comm));
         }
         try {
@@ -255,8 +269,9 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(llava, trainConfig, source, main ? progress : TrainingListener.NONE, dp).stopWhen(stop::requested);
             TrainerState state = trainer.run();
             if (state.step() < totalSteps) {
+                // every rank stopped after this step (they agree on it), so every rank is here
                 console.printf("vdep train: stopped on %s after step %d of %d; checkpoint in %s; continue with --resume (exit status %d)%n",
-                        stop.received(), state.step(), totalSteps, out.resolve("checkpoints"), EXIT_STOPPED);
+                        stopCause(dp, stop.received()), state.step(), totalSteps, out.resolve("checkpoints"), EXIT_STOPPED);
                 return EXIT_STOPPED;
             }
             if (!main) {
@@ -395,6 +410,25 @@ public final class TrainCommand implements Callable<Integer> {
         return new ClipImageProcessor(ipc, ImageAspect.fromLlava(aspect()));
     }
 
+    /**
+     * The signal that stopped the run and, with several ranks, the first rank it reached (a
+     * collective call: every rank makes it), for example {@code SIGTERM (rank 1)}.
+     */
+    private static String stopCause(DataParallel dp, String received) {
+        if (!dp.distributed()) {
+            return received != null ? received : "a stop request";
+        }
+        List<String> names = List.of("SIGTERM", "SIGINT");
+        // the lowest rank that received a signal, and which: rank * 4 + the signal's index (2: another)
+        long[] first = {received == null ? Long.MAX_VALUE : (long) dp.rank() * 4 + (names.contains(received) ? names.indexOf(received) : 2)};
+        dp.collectives().min(first);
+        if (first[0] == Long.MAX_VALUE) {
+            return "a stop request";
+        }
+        int signal = (int) (first[0] % 4);
+        return (signal == 2 ? "a signal" : names.get(signal)) + " (rank " + first[0] / 4 + ")";
+    }
+
     /** The training configuration these options describe ({@code steps} resolved by the caller). */
     TrainConfig trainConfig(long totalSteps) {
         Stage st = Stage.parse(stage);
@@ -403,9 +437,9 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig.Builder b = new TrainConfig(trainable != null ? trainable : st.patterns(), AlphaSchedule.parse(alpha), ratio[0], ratio[1],
                 ModePolicy.parse(modePolicy), il, optimizer, lr != null ? lr : (st == Stage.PRETRAIN ? 1e-3 : 2e-5), weightDecay, beta1, beta2,
                 adamEps, warmupRatio, LrSchedule.Kind.parse(lrSchedule), gradClip, batchSize, gradAccum, totalSteps, seed, out, saveEvery,
-                resume, maxBadSteps, monitorImageLoss, device.device()).toBuilder();
+                resume, maxBadSteps, monitorImageLoss, rankDevice != null ? rankDevice : device.device).toBuilder();
         b.saveTotalLimit = saveTotalLimit;
-        b.precision = precision.precision(device.device());
+        b.precision = precision.precision(rankDevice != null ? rankDevice : device.device);
         return b.build();
     }
 }

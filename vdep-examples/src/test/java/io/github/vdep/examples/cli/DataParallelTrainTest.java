@@ -199,11 +199,23 @@ class DataParallelTrainTest {
         twoRanksTrainLikeOneProcessWithTwiceTheBatch("adamw", 3e-4, 1e-3, "--optimizer", "adamw", "--steps", "4", "--weight-decay", "0.01");
     }
 
+    private static final String[] COMMON = {"--steps", "14", "--save-every", "2", "--lr-schedule", "constant"};
+    private static Path straight;
+
+    /** An uninterrupted 2-rank run of {@link #COMMON}'s 14 steps (made once, for the kill and the SIGTERM tests). */
+    private static synchronized Path straight() throws Exception {
+        if (straight == null) {
+            Path out = dir.resolve("straight");
+            run(2, out, trainArgs(out, 4, COMMON));
+            straight = out;
+        }
+        return straight;
+    }
+
     @Test
     void aKilledRankEndsTheJobAndTheJobResumesExactly() throws Exception {
-        String[] common = {"--steps", "14", "--save-every", "2", "--lr-schedule", "constant"};
-        Path straight = dir.resolve("straight");
-        run(2, straight, trainArgs(straight, 4, common));
+        String[] common = COMMON;
+        Path straight = straight();
 
         Path killed = dir.resolve("killed");
         Files.createDirectories(killed);
@@ -247,6 +259,79 @@ class DataParallelTrainTest {
         List<JsonNode> b = metrics(killed);
         assertEquals(14, a.size());
         assertEquals(14, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss of step " + (i + 1));
+        }
+    }
+
+    @Test
+    void sigtermToOneRankCheckpointsOnceStopsAllRanksAndResumesExactly() throws Exception {
+        Path straight = straight();
+        // no periodic checkpoints: the only one before the end must be the stop's
+        List<String> args = trainArgs(dir.resolve("stopped"), 4, "--steps", "14", "--save-every", "0", "--lr-schedule", "constant");
+        Path out = dir.resolve("stopped");
+        Files.createDirectories(out);
+        Path log = dir.resolve("stopped.log");
+        Process job = mpirun(2, log, args);
+        // after the first step (metrics.jsonl has a line), SIGTERM to rank 1 only, as a scheduler preempting one node would
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        Path metrics = out.resolve("metrics.jsonl");
+        while (!Files.isRegularFile(metrics) || Files.readAllLines(metrics).isEmpty()) {
+            assertTrue(job.isAlive(), "the job ended before its first step: " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "no step within 180 s: " + Files.readString(log));
+            Thread.sleep(10);
+        }
+        ProcessHandle rank1 = rank(job, 1).orElseThrow(() -> new AssertionError("rank 1 not found under mpirun"));
+        assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(rank1.pid())).start().waitFor());
+        boolean ended = job.waitFor(60, TimeUnit.SECONDS);
+        String text = Files.readString(log);
+        if (!ended) {
+            job.destroyForcibly();
+        }
+        assertTrue(ended, "the job still ran 60 s after SIGTERM to rank 1: " + text);
+        assertEquals(TrainCommand.EXIT_STOPPED, job.exitValue(), "mpirun's status is the ranks' stop status: " + text);
+        assertTrue(text.contains("SIGTERM received"), text);
+        assertTrue(Files.notExists(out.resolve("final")), "a stopped job has no final model: " + text);
+        // exactly one checkpoint, at the step every rank stopped after, which is the last step in metrics.jsonl
+        List<Path> checkpoints;
+        try (java.util.stream.Stream<Path> s = Files.list(out.resolve("checkpoints"))) {
+            checkpoints = s.filter(Files::isDirectory).toList();
+        }
+        List<JsonNode> steps = metrics(out);
+        long stoppedAfter = steps.get(steps.size() - 1).get("step").asLong();
+        assertTrue(stoppedAfter < 14, "the job stopped early: " + stoppedAfter);
+        assertEquals(List.of(out.resolve("checkpoints").resolve(String.format("step-%08d", stoppedAfter))), checkpoints, text);
+        assertTrue(text.contains("stopped on SIGTERM (rank 1) after step " + stoppedAfter + " of 14"), text);
+        System.out.printf("SIGTERM to rank 1 after step 1: the job stopped after step %d with one checkpoint%n", stoppedAfter);
+
+        List<String> resume = new ArrayList<>(args);
+        resume.add("--resume");
+        run(2, out, resume);
+        assertEquals(0.0, maxDiff(straight.resolve("final"), out.resolve("final")), 0.0, "resumed weights");
+        List<JsonNode> a = metrics(straight);
+        List<JsonNode> b = metrics(out);
+        assertEquals(14, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss of step " + (i + 1));
+        }
+    }
+
+    @Test
+    void anExplicitBackendWithOneRankTrainsExactlyLikeOneProcess() throws Exception {
+        // what scripts/gpu-check.sh does with NCCL on a single GPU, here with MPI on the CPU: the
+        // data-parallel path (sharding, loss weights, all-reduce, broadcast) with a world of one
+        String[] extra = {"--steps", "3", "--optimizer", "adamw", "--mode-policy", "per-sample"};
+        // both under mpirun -n 1, so both have its environment (one thread: the same float summation order)
+        Path plain = dir.resolve("plain");
+        assertTrue(run(1, plain, trainArgs(plain, 4, extra)).contains("vdep train: "));
+        Path one = dir.resolve("one-rank");
+        List<String> args = trainArgs(one, 4, extra);
+        args.addAll(List.of("--ddp-backend", "mpi"));
+        String log = run(1, one, args);
+        assertTrue(log.contains("data parallel: 1 ranks (mpirun (Open MPI), Open MPI"), log);
+        assertEquals(0.0, maxDiff(plain.resolve("final"), one.resolve("final")), 0.0, "one MPI rank against one process");
+        List<JsonNode> a = metrics(plain);
+        List<JsonNode> b = metrics(one);
         for (int i = 0; i < a.size(); i++) {
             assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 0.0, "loss of step " + (i + 1));
         }

@@ -1,6 +1,8 @@
 package io.github.vdep.train.distributed;
 
 import io.github.vdep.core.autograd.Parameter;
+import io.github.vdep.core.backend.Backends;
+import io.github.vdep.core.device.DeviceStorage;
 import io.github.vdep.train.data.Batch;
 import io.github.vdep.train.loss.LossNormalizer;
 import java.util.ArrayList;
@@ -45,8 +47,13 @@ public final class DataParallel {
         return comm.size();
     }
 
+    /**
+     * Whether the steps go through the collectives: more than one rank, or a communicator of one
+     * rank asked for explicitly ({@code --ddp-backend}; a check of the data-parallel path on one
+     * machine, which must then train exactly like a single process).
+     */
     public boolean distributed() {
-        return comm.size() > 1;
+        return !(comm instanceof SingleProcess);
     }
 
     /** The first row of this rank's shard of a global batch of {@code n} samples. */
@@ -56,8 +63,8 @@ public final class DataParallel {
 
     /** This rank's rows of {@code global}, trimmed to their longest sample; null when the shard is empty (a short last batch). */
     public Batch shard(Batch global) {
-        if (!distributed()) {
-            return global;
+        if (comm.size() == 1) {
+            return global; // the whole batch, as it is (a trimmed copy could change the float summation order)
         }
         int n = global.size();
         int lo = shardStart(n);
@@ -93,16 +100,28 @@ public final class DataParallel {
         List<Parameter> list = new ArrayList<>(params);
         double[] present = new double[list.size()];
         for (int i = 0; i < present.length; i++) {
-            present[i] = list.get(i).grad() != null ? 1 : 0;
+            present[i] = list.get(i).hasGrad() ? 1 : 0;
         }
         comm.sum(present);
-        List<INDArray> grads = new ArrayList<>();
+        // host gradients (a model on the CPU) and device gradients (a model on a GPU); zeros where this rank has none
+        List<INDArray> host = new ArrayList<>();
+        List<DeviceStorage> device = new ArrayList<>();
         for (int i = 0; i < present.length; i++) {
-            if (present[i] > 0) {
-                grads.add(list.get(i).gradBuffer()); // zeros where this rank has none
+            Parameter p = list.get(i);
+            if (present[i] == 0) {
+                continue;
+            }
+            if (p.onCpu()) {
+                host.add(p.gradBuffer());
+            } else {
+                if (p.deviceGrad() == null) {
+                    p.accumulateGradOwned(Backends.device(p.device()).full(p.shape(), p.dataType(), 0));
+                }
+                device.add(p.deviceGrad());
             }
         }
-        comm.sumInPlace(grads);
+        comm.sumInPlace(host);
+        comm.sumOnDevice(device);
     }
 
     /** Sums step statistics over the ranks. */
@@ -127,7 +146,8 @@ public final class DataParallel {
     /** Copies rank 0's parameter values to every rank (the initial weights). */
     public void broadcastFromRankZero(Collection<Parameter> params) {
         if (distributed()) {
-            comm.broadcast(params.stream().map(Parameter::value).toList(), 0);
+            comm.broadcast(params.stream().filter(Parameter::onCpu).map(Parameter::value).toList(), 0);
+            comm.broadcastOnDevice(params.stream().filter(p -> !p.onCpu()).map(Parameter::storage).toList(), 0);
         }
     }
 

@@ -31,19 +31,13 @@ public final class MpiCollectives implements Collectives {
 
     private final Launch launch;
     private final String library;
-    private final long timeoutNanos;
-    private long nanos;
-    private volatile long since;
-    private volatile String operation = "";
+    private final CollectiveClock clock;
     private boolean closed;
 
     private MpiCollectives(Launch launch, String library, double timeoutSeconds) {
         this.launch = launch;
         this.library = library;
-        this.timeoutNanos = (long) (timeoutSeconds * 1e9);
-        Thread watchdog = new Thread(this::watch, "vdep-mpi-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        this.clock = new CollectiveClock(launch.rank(), launch.size(), timeoutSeconds, "vdep-mpi-watchdog");
     }
 
     /** Initialises MPI for this launch; checks that MPI sees the ranks the launcher started. */
@@ -157,7 +151,7 @@ public final class MpiCollectives implements Collectives {
 
     @Override
     public double seconds() {
-        return nanos / 1e9;
+        return clock.seconds();
     }
 
     @Override
@@ -181,35 +175,7 @@ public final class MpiCollectives implements Collectives {
         if (closed) {
             throw new IllegalStateException("the MPI collectives are closed");
         }
-        operation = what;
-        long start = System.nanoTime();
-        since = start;
-        try {
-            call.run();
-        } catch (IllegalStateException e) {
-            throw new DistributedException("rank " + rank() + ": " + what + " failed: " + e.getMessage(), e);
-        } finally {
-            since = 0;
-            nanos += System.nanoTime() - start;
-        }
-    }
-
-    /** Ends this rank when a collective has waited past the timeout (the launcher then ends the others). */
-    private void watch() {
-        while (true) {
-            try {
-                Thread.sleep(Math.min(1000, Math.max(1, timeoutNanos / 1_000_000 / 4)));
-            } catch (InterruptedException e) {
-                return;
-            }
-            long s = since;
-            if (s != 0 && System.nanoTime() - s > timeoutNanos) {
-                System.err.printf("vdep: rank %d of %d: %s has waited %.0f s for the other ranks (timeout %.0f s): a rank died or hangs; "
-                        + "stopping this rank%n", rank(), size(), operation, (System.nanoTime() - s) / 1e9, timeoutNanos / 1e9);
-                System.err.flush();
-                Runtime.getRuntime().halt(3);
-            }
-        }
+        clock.run(what, call);
     }
 
     private static boolean isWhole(INDArray a) {

@@ -1,5 +1,6 @@
 package io.github.vdep.train.distributed;
 
+import io.github.vdep.core.device.DeviceStorage;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -43,6 +44,14 @@ public final class SingleProcess implements Collectives {
 
     @Override
     public void broadcast(List<INDArray> arrays, int root) {
+    }
+
+    @Override
+    public void sumOnDevice(List<DeviceStorage> buffers) {
+    }
+
+    @Override
+    public void broadcastOnDevice(List<DeviceStorage> buffers, int root) {
     }
 
     @Override
