@@ -89,7 +89,8 @@ public final class Trainer {
         this.trainable = TrainableSelector.apply(model, config.trainable());
         this.optimizer = config.optimizer().equals("sgd") ? new Sgd(trainable, config.weightDecay())
                 : new AdamW(trainable, config.beta1(), config.beta2(), config.eps(), config.weightDecay());
-        this.loss = new HybridLoss(config.imageLoss());
+        model.setRecompute(config.recompute());
+        this.loss = new HybridLoss(config.imageLoss(), config.lmHeadChunkRows());
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
         this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), config.saveTotalLimit(), dp.size());
