@@ -38,6 +38,10 @@ class RecomputeGradientTest {
 
     /** Loss value and every parameter gradient of one training micro-step, as the Trainer runs it. */
     private static Map<String, float[]> step(LlavaModel model, Recompute recompute, BatchMode mode, HybridLoss loss) {
+        return step(model, recompute, mode, loss, new int[1]);
+    }
+
+    private static Map<String, float[]> step(LlavaModel model, Recompute recompute, BatchMode mode, HybridLoss loss, int[] tapeSize) {
         Batch batch = GoldenFixture.batch(0);
         model.setRecompute(recompute);
         model.zeroGrad();
@@ -46,6 +50,7 @@ class RecomputeGradientTest {
             LlavaOutput o = model.forward(batch.inputs(), loss.decodeOptions(), false);
             LossResult r = loss.compute(o, model.languageModel(), batch.labels(), batch.imageSample(), mode, 0.5, false);
             out.put("(loss)", new float[] {(float) r.total().item()});
+            tapeSize[0] = tape.size();
             tape.backward(r.total());
         }
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
@@ -62,8 +67,13 @@ class RecomputeGradientTest {
     }
 
     private static void assertBitIdentical(LlavaModel model, BatchMode mode, HybridLoss loss, String what, int expectedGradients) {
-        Map<String, float[]> plain = step(model, Recompute.NONE, mode, loss);
-        Map<String, float[]> recomputed = step(model, Recompute.LAYERS, mode, loss);
+        int[] plainSteps = new int[1];
+        int[] recomputedSteps = new int[1];
+        Map<String, float[]> plain = step(model, Recompute.NONE, mode, loss, plainSteps);
+        Map<String, float[]> recomputed = step(model, Recompute.LAYERS, mode, loss, recomputedSteps);
+        // each recomputed layer is one step on the tape instead of its primitives
+        assertTrue(recomputedSteps[0] < plainSteps[0] - 20, what + ": " + recomputedSteps[0] + " recorded steps with recomputation, "
+                + plainSteps[0] + " without");
         assertEquals(plain.keySet(), recomputed.keySet(), what);
         assertEquals(expectedGradients, plain.size() - 1, what + ": parameters with a gradient");
         if (expectedGradients == ALL) {
@@ -97,6 +107,40 @@ class RecomputeGradientTest {
                 NativeKernels.setEnabled(before);
             }
         }
+    }
+
+    /** Two Trainer steps (VDEP then LLaVA mode, AdamW, clipping) with {@code TrainConfig.recompute}: the same metrics and weights, bit for bit. */
+    @Test
+    void trainerStepsWithRecomputationGiveTheSameWeights(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws Exception {
+        Map<String, float[]> plain = new LinkedHashMap<>();
+        Map<String, float[]> recomputed = new LinkedHashMap<>();
+        java.util.List<StepMetrics> plainSteps = train(Recompute.NONE, out.resolve("none"), plain);
+        java.util.List<StepMetrics> recomputedSteps = train(Recompute.LAYERS, out.resolve("layers"), recomputed);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(plainSteps.get(i).loss(), recomputedSteps.get(i).loss(), 0.0, "loss, step " + (i + 1));
+            assertEquals(plainSteps.get(i).gradNorm(), recomputedSteps.get(i).gradNorm(), 0.0, "gradient norm, step " + (i + 1));
+        }
+        assertEquals(plain.keySet(), recomputed.keySet());
+        for (String name : plain.keySet()) {
+            assertArrayEquals(plain.get(name), recomputed.get(name), name);
+        }
+    }
+
+    private static java.util.List<StepMetrics> train(Recompute recompute, java.nio.file.Path out, Map<String, float[]> weights) throws Exception {
+        LlavaModel model = GoldenFixture.model();
+        TrainConfig.Builder b = TrainConfig.defaults(Stage.FINETUNE, 2, out).toBuilder();
+        b.lr = 1e-3;
+        b.batchSize = 2;
+        b.recompute = recompute;
+        java.util.List<StepMetrics> steps = new java.util.ArrayList<>();
+        new Trainer(model, b.build(), GoldenFixture.repeating(), new TrainingListener() {
+            @Override
+            public void onStep(StepMetrics m) {
+                steps.add(m);
+            }
+        }).run();
+        model.namedParameters().forEach((name, p) -> weights.put(name, p.value().dup('c').reshape(p.value().length()).toFloatVector()));
+        return steps;
     }
 
     @Test
