@@ -31,6 +31,12 @@ public interface DeviceBackend extends Backend {
     /** Bytes of device memory held by live storages now (the caching allocator's view). */
     long bytesInUse();
 
-    /** The most bytes held at once since the backend was opened. */
+    /** The most bytes held at once since the backend was opened or {@link #resetPeakMemory()}. */
     long peakBytes();
+
+    /** The caching allocator's bytes in use and peak ({@link MemoryUse#DEVICE_ALLOCATED}). */
+    @Override
+    default MemoryUse memoryUse() {
+        return new MemoryUse(MemoryUse.DEVICE_ALLOCATED, bytesInUse(), peakBytes());
+    }
 }

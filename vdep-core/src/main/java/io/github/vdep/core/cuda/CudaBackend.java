@@ -225,6 +225,11 @@ public final class CudaBackend implements DeviceBackend {
         return allocator.peakBytes();
     }
 
+    @Override
+    public void resetPeakMemory() {
+        allocator.resetPeak();
+    }
+
     // ---------------------------------------------------------------- linear algebra
 
     @Override

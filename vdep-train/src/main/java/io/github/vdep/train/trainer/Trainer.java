@@ -3,6 +3,8 @@ package io.github.vdep.train.trainer;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.backend.Backend;
+import io.github.vdep.core.backend.Backends;
 import io.github.vdep.core.llava.LlavaModel;
 import io.github.vdep.core.llava.LlavaOutput;
 import io.github.vdep.core.ops.F;
@@ -192,6 +194,8 @@ public final class Trainer {
 
     private TrainerState step(TrainerState state, Iterator<Batch> batches, MetricsWriter metrics) {
         long step = state.step() + 1;
+        Backend backend = Backends.forDevice(config.device());
+        backend.resetPeakMemory(); // the reported peak is this step's
         long start = System.nanoTime();
         double commStart = dp.collectives().seconds();
         double lr = lrSchedule.at(step);
@@ -305,7 +309,7 @@ public final class Trainer {
         StepMetrics m = new StepMetrics(step, config.steps(), mode, lossMean, textSum / accum, imageCount == 0 ? null : imageSum / imageCount,
                 imageCount == 0 ? null : targetRmsSum / imageCount,
                 alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad, dp.collectives().seconds() - commStart,
-                balance == null ? null : balance.textNorm(), balance == null ? null : balance.imageNorm());
+                balance == null ? null : balance.textNorm(), balance == null ? null : balance.imageNorm(), backend.memoryUse());
         if (metrics != null) {
             metrics.write(m);
         }

@@ -124,6 +124,19 @@ class RecomputeGradientTest {
         for (String name : plain.keySet()) {
             assertArrayEquals(plain.get(name), recomputed.get(name), name);
         }
+        // metrics.jsonl reports each step's peak memory (the process's resident set on the CPU)
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(out.resolve("layers/metrics.jsonl"));
+        assertEquals(2, lines.size());
+        for (String line : lines) {
+            com.fasterxml.jackson.databind.JsonNode m = json.readTree(line);
+            if (System.getProperty("os.name").startsWith("Linux")) {
+                assertEquals("process_rss", m.path("memory_measure").asText(), line);
+                long peak = m.path("peak_memory_bytes").asLong(-1);
+                assertTrue(peak > 32L << 20 && peak < 1L << 40, "peak_memory_bytes " + peak);
+            }
+        }
+        assertEquals(plainSteps.get(1).memory().measure(), recomputedSteps.get(1).memory().measure());
     }
 
     private static java.util.List<StepMetrics> train(Recompute recompute, java.nio.file.Path out, Map<String, float[]> weights) throws Exception {
