@@ -14,10 +14,11 @@ import java.util.function.UnaryOperator;
  *
  * <p>Equality with the unchunked {@code F.crossEntropy(head(states), targets)}: each row's logits,
  * softmax, logit gradient and input-row gradient are computed by the same primitives with the
- * same normaliser, so they agree exactly wherever the matrix product gives a row the same value
- * whichever block of rows it is computed in. Two sums are split by chunk and so differ by float32
- * rounding: the loss (a float32 partial loss per chunk, added up) and the head weight's gradient
- * (a sum over rows, accumulated chunk by chunk).
+ * same normaliser; they would be equal if the matrix product gave a row the same value in any
+ * block of rows, which OpenBLAS does not, so they agree to float32 rounding. Two sums are also
+ * split by chunk: the loss (a float32 partial loss per chunk, added up) and the head weight's
+ * gradient (a sum over rows, accumulated chunk by chunk). With one chunk it is the unchunked
+ * computation.
  */
 public final class ChunkedCrossEntropy {
     /** Rows per chunk by default: 128 MiB of float32 logits per chunk at a 32000-token vocabulary. */
