@@ -1,10 +1,10 @@
 package io.github.vdep.models.clip;
 
+import io.github.vdep.core.autograd.Checkpoint;
 import io.github.vdep.core.autograd.Tensor;
 import io.github.vdep.core.autograd.ValueScope;
 import io.github.vdep.core.llava.Recompute;
 import io.github.vdep.core.llava.VisionEncoder;
-import io.github.vdep.core.autograd.Checkpoint;
 import io.github.vdep.core.nn.LayerNorm;
 import io.github.vdep.core.nn.Module;
 import io.github.vdep.core.nn.ModuleList;

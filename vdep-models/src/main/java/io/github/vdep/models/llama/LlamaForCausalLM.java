@@ -1,12 +1,12 @@
 package io.github.vdep.models.llama;
 
+import io.github.vdep.core.autograd.Checkpoint;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tensor;
 import io.github.vdep.core.llava.CausalLanguageModel;
 import io.github.vdep.core.llava.DecodeOptions;
 import io.github.vdep.core.llava.DecoderOutput;
 import io.github.vdep.core.llava.Recompute;
-import io.github.vdep.core.autograd.Checkpoint;
 import io.github.vdep.core.nn.Embedding;
 import io.github.vdep.core.nn.Init;
 import io.github.vdep.core.nn.Linear;
