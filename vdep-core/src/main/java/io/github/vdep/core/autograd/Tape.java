@@ -151,6 +151,85 @@ public final class Tape implements AutoCloseable {
         return Tensor.constant(value);
     }
 
+    /**
+     * For {@link Checkpoint}: appends an output whose backward is {@code backward} to this tape,
+     * whatever its inputs (the segment behind it was found to need a gradient).
+     */
+    Tensor append(INDArray value, boolean ownsValue, Backward backward) {
+        Tensor out = Tensor.recorded(value);
+        outputs.add(out);
+        backwards.add(backward);
+        owned.add(ownsValue);
+        return out;
+    }
+
+    /** As {@link #append(INDArray, boolean, Backward)} for a device output (always owned). */
+    Tensor append(DeviceStorage value, DeviceBackward backward) {
+        Tensor out = Tensor.recorded(value);
+        outputs.add(out);
+        backwards.add(backward);
+        owned.add(true);
+        return out;
+    }
+
+    /** What {@link #discardExcept} found about the tensor it keeps. */
+    enum Kept {
+        /** not an output of this tape (nothing recorded produced it) */
+        NOT_RECORDED,
+        /** a recorded output whose value its primitive allocated */
+        OWNED,
+        /** a recorded output whose value shares memory with something else (a view) */
+        BORROWED
+    }
+
+    /**
+     * For {@link Checkpoint}: forgets everything recorded and frees every value a primitive
+     * allocated, except {@code keep}'s (and any memory it shares). Says whether {@code keep} was
+     * recorded here and whether its value is owned.
+     */
+    Kept discardExcept(Tensor keep) {
+        Kept kept = Kept.NOT_RECORDED;
+        for (int i = 0; i < outputs.size(); i++) {
+            Tensor out = outputs.get(i);
+            if (out == keep) {
+                kept = owned.get(i) ? Kept.OWNED : Kept.BORROWED;
+                continue;
+            }
+            if (!owned.get(i)) {
+                continue;
+            }
+            if (out.onCpu()) {
+                if (!keep.onCpu() || !Buffers.sharesMemory(out.value(), keep.value())) {
+                    Buffers.release(out.value());
+                }
+            } else if (keep.onCpu() || !out.storage().sharesMemoryWith(keep.storage())) {
+                out.storage().release();
+            }
+        }
+        outputs.clear();
+        backwards.clear();
+        owned.clear();
+        return kept;
+    }
+
+    /**
+     * For {@link Checkpoint}: back-propagates the gradient the enclosing backward closure was
+     * given ({@code seed} on the host or {@code deviceSeed} on the device, borrowed) from
+     * {@code output}, then frees {@code output}'s value too when its primitive allocated it.
+     */
+    void backwardRecomputed(Tensor output, INDArray seed, DeviceStorage deviceSeed) {
+        int i = outputs.lastIndexOf(output);
+        boolean ownsOutput = i >= 0 && owned.get(i);
+        backwardFrom(output, seed, deviceSeed);
+        if (ownsOutput) {
+            if (output.onCpu()) {
+                Buffers.release(output.value());
+            } else {
+                output.storage().release();
+            }
+        }
+    }
+
     /** Whether backward work is needed for an op over these inputs right now. */
     public static boolean needsGrad(Tensor... inputs) {
         return ACTIVE.get() != null && anyRequiresGrad(inputs);

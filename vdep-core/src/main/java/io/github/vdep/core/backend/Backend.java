@@ -29,6 +29,15 @@ public interface Backend {
     /** One line for {@code vdep info} and logs, for example {@code cpu (native kernels)}. */
     String description();
 
+    /**
+     * This device's memory in use now and at its peak since the last {@link #resetPeakMemory()}
+     * (see {@link MemoryUse} for what each device measures).
+     */
+    MemoryUse memoryUse();
+
+    /** Starts the peak of {@link #memoryUse()} again from the current use (for a peak per training step). */
+    void resetPeakMemory();
+
     // ---- primitives (see F for each contract) ----
 
     Tensor linear(Tensor x, Tensor w, Tensor b);

@@ -31,11 +31,17 @@ public interface DeviceBackend extends Backend {
     /** Bytes of device memory held by live storages now (the caching allocator's view). */
     long bytesInUse();
 
-    /** The most bytes held at once since the backend was opened. */
+    /** The most bytes held at once since the backend was opened or {@link #resetPeakMemory()}. */
     long peakBytes();
 
     /** The device's total memory in bytes, for up-front memory checks; 0 when unknown. */
     default long totalBytes() {
         return 0;
+    }
+
+    /** The caching allocator's bytes in use and peak ({@link MemoryUse#DEVICE_ALLOCATED}). */
+    @Override
+    default MemoryUse memoryUse() {
+        return new MemoryUse(MemoryUse.DEVICE_ALLOCATED, bytesInUse(), peakBytes());
     }
 }

@@ -230,6 +230,11 @@ public final class CudaBackend implements DeviceBackend {
         return allocator.deviceTotalBytes();
     }
 
+    @Override
+    public void resetPeakMemory() {
+        allocator.resetPeak();
+    }
+
     // ---------------------------------------------------------------- linear algebra
 
     @Override

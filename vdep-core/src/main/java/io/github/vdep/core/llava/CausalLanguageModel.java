@@ -24,4 +24,17 @@ public interface CausalLanguageModel {
     int vocabSize();
 
     int numLayers();
+
+    /**
+     * Sets which activations the decoder recomputes in the backward pass (applies while a tape
+     * records). The default supports only {@link Recompute#NONE}: a model that keeps everything.
+     *
+     * @throws UnsupportedOperationException for a mode this model does not implement
+     */
+    default void setRecompute(Recompute mode) {
+        if (mode != Recompute.NONE) {
+            throw new UnsupportedOperationException("--recompute " + mode.label() + ": " + getClass().getSimpleName()
+                    + " does not support activation recomputation");
+        }
+    }
 }

@@ -66,6 +66,18 @@ public class LlavaModel extends Module {
         return imageTokenIndex;
     }
 
+    /**
+     * Activation recomputation in the backward pass for the language model's decoder layers and,
+     * where the encoder supports it, the vision tower's layers (Hugging Face's
+     * {@code gradient_checkpointing_enable()}).
+     *
+     * @throws UnsupportedOperationException if the language model does not support {@code mode}
+     */
+    public void setRecompute(Recompute mode) {
+        language.setRecompute(mode);
+        vision.setRecompute(mode);
+    }
+
     /** Forward pass with logits and final hidden states. */
     public LlavaOutput forward(LlavaInputs inputs) {
         return forward(inputs, DecodeOptions.DEFAULT, true);

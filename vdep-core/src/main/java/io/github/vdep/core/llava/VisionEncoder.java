@@ -24,4 +24,12 @@ public interface VisionEncoder {
 
     /** Expected square input resolution in pixels. */
     int imageSize();
+
+    /**
+     * Sets which activations the encoder recomputes in the backward pass, when it is trained. The
+     * default ignores the setting and keeps its activations (a frozen encoder records nothing, so
+     * there is nothing to recompute).
+     */
+    default void setRecompute(Recompute mode) {
+    }
 }

@@ -4,6 +4,8 @@ import io.github.vdep.core.autograd.Buffers;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tensor;
 import io.github.vdep.core.backend.Backend;
+import io.github.vdep.core.backend.MemoryUse;
+import io.github.vdep.core.backend.ProcessMemory;
 import io.github.vdep.core.device.Device;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,6 +32,17 @@ public final class CpuBackend implements Backend {
     @Override
     public String description() {
         return "cpu (ND4J " + Nd4j.getBackend().getClass().getSimpleName() + "; native kernels " + NativeKernels.status() + ")";
+    }
+
+    /** The process's resident set size ({@link MemoryUse#PROCESS_RSS}): on the CPU, tensors are ordinary process memory. */
+    @Override
+    public MemoryUse memoryUse() {
+        return ProcessMemory.use();
+    }
+
+    @Override
+    public void resetPeakMemory() {
+        ProcessMemory.resetPeak();
     }
 
     @Override

@@ -39,6 +39,12 @@ final class ShapeOps {
         INDArrayIndex[] idx = indices(x.rank(), ax, from, to);
         INDArray y = x.value().get(idx).dup('c');
         return Tape.opOwned(y, g -> {
+            INDArray xg = x.grad();
+            if (xg != null && Shapes.isWhole(xg)) {
+                // add into the slice of the existing gradient: no input-sized temporary per slice
+                xg.get(idx).addi(g);
+                return;
+            }
             INDArray dx = x.value().ulike().assign(0);
             dx.get(idx).assign(g);
             x.accumulateGradOwned(dx);

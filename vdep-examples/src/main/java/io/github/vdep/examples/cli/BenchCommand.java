@@ -1,6 +1,7 @@
 package io.github.vdep.examples.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.vdep.core.llava.Recompute;
 import io.github.vdep.train.bench.BenchPreset;
 import io.github.vdep.train.bench.BenchResult;
 import io.github.vdep.train.bench.Objective;
@@ -37,6 +38,12 @@ public final class BenchCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--matmul-size", defaultValue = "1024", description = "n of the n x n float32 gemm timed for the matmul rate; 0 skips (default ${DEFAULT-VALUE})")
     int matmulSize;
+    @Option(names = "--recompute", defaultValue = "none", description = "none or layers, as train --recompute (default ${DEFAULT-VALUE})")
+    String recompute;
+
+    @Option(names = "--lm-head-chunk", defaultValue = "1024", description = "rows per chunk of the LM head and cross-entropy, as train --lm-head-chunk; 0 = unchunked (default ${DEFAULT-VALUE})")
+    int lmHeadChunk;
+
     @Option(names = "--json", description = "print the result as one JSON object")
     boolean json;
 
@@ -58,7 +65,7 @@ public final class BenchCommand implements Callable<Integer> {
             shape = shape.withBatch(batchSize);
         }
         StepBenchmark.Options options = new StepBenchmark.Options(shape, Objective.parse(mode), s, warmup, steps, seed, matmulSize,
-                device.device(), precision.precision(device.device()));
+                device.device(), precision.precision(device.device()), Recompute.parse(recompute), lmHeadChunk);
         BenchResult r = StepBenchmark.run(options);
         PrintStream out = System.out;
         if (json) {
@@ -83,7 +90,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  MFU              %10.1f %%%n", r.mfu() * 100);
         out.printf(Locale.ROOT, "  phases (ms)      vision %.1f, llm forward %.1f, backward %.1f, optimizer %.1f%n",
                 ph.vision() * 1e3, ph.llmForward() * 1e3, ph.backward() * 1e3, ph.optimizer() * 1e3);
-        out.printf(Locale.ROOT, "  peak RSS         %10.1f MiB%n", r.peakRssBytes() / (1024.0 * 1024.0));
+        out.printf(Locale.ROOT, "  peak RSS         %10.1f MiB (the process's, since it started)%n", r.peakRssBytes() / (1024.0 * 1024.0));
+        out.printf(Locale.ROOT, "  peak memory      %10.1f MiB over the timed steps (%s; --recompute %s, --lm-head-chunk %d)%n",
+                r.stepMemory().peakBytes() / (1024.0 * 1024.0), r.stepMemory().measure(), r.recompute(), r.lmHeadChunkRows());
         out.printf(Locale.ROOT, "  parameters       %d (%d trainable), loss %.4f -> %.4f%n", r.parameters(), r.trainableParameters(), r.firstLoss(), r.lastLoss());
         out.printf(Locale.ROOT, "  environment      %s%n", r.environment());
     }

@@ -1,6 +1,7 @@
 package io.github.vdep.examples.cli;
 
 import io.github.vdep.core.llava.LlavaModel;
+import io.github.vdep.core.llava.Recompute;
 import io.github.vdep.core.ops.RegressionLoss;
 import io.github.vdep.models.hf.LlavaCheckpoint;
 import io.github.vdep.models.hf.LlavaOriginalCheckpoint;
@@ -169,6 +170,12 @@ public final class TrainCommand implements Callable<Integer> {
     long maxImagePixels;
     @Option(names = "--save-total-limit", defaultValue = "0", description = "keep only the newest N checkpoints; 0 keeps all (default ${DEFAULT-VALUE})")
     int saveTotalLimit;
+    @Option(names = "--recompute", defaultValue = "none",
+            description = "none, or layers: recompute each decoder (and trained vision) layer in the backward pass, keeping only its input (default ${DEFAULT-VALUE})")
+    String recompute;
+    @Option(names = "--lm-head-chunk", defaultValue = "1024",
+            description = "rows per chunk of the LM head and text cross-entropy in training, so all logits never exist at once; 0 = unchunked (default ${DEFAULT-VALUE})")
+    int lmHeadChunk;
 
     @Option(names = "--ddp-backend", defaultValue = "auto", paramLabel = "auto|mpi|nccl",
             description = "data parallel: the collectives; auto is MPI on the CPU and NCCL on GPUs when there are several ranks, "
@@ -440,6 +447,8 @@ public final class TrainCommand implements Callable<Integer> {
                 resume, maxBadSteps, monitorImageLoss, rankDevice != null ? rankDevice : device.device).toBuilder();
         b.saveTotalLimit = saveTotalLimit;
         b.precision = precision.precision(rankDevice != null ? rankDevice : device.device);
+        b.recompute = Recompute.parse(recompute);
+        b.lmHeadChunkRows = lmHeadChunk;
         return b.build();
     }
 }

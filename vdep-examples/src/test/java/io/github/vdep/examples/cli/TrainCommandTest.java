@@ -108,4 +108,43 @@ class TrainCommandTest {
         assertTrue(msg.contains("bad.json") && msg.contains("line"), msg);
         assertTrue(!msg.contains("\tat "), "no stack trace: " + msg);
     }
+
+    @Test
+    void badMemoryOptionsGiveOneLineNamingTheOption() throws Exception {
+        String[][] cases = {{"--recompute", "everything"}, {"--lm-head-chunk", "-1"}};
+        for (String[] c : cases) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream saved = System.err;
+            int code;
+            try {
+                System.setErr(new java.io.PrintStream(err, true));
+                code = VdepCli.execute(args(dir.resolve("bad-" + c[0].substring(2)), "1", c[0], c[1]));
+            } finally {
+                System.setErr(saved);
+            }
+            String msg = err.toString();
+            assertEquals(1, code, msg);
+            assertTrue(msg.contains(c[0]) && msg.contains(c[1]), msg);
+            assertTrue(!msg.contains("\tat "), "no stack trace: " + msg);
+        }
+    }
+
+    @Test
+    void recomputeLayersTrainsTheSameAndMetricsReportPeakMemory() throws Exception {
+        Path plain = dir.resolve("recompute-none");
+        Path layers = dir.resolve("recompute-layers");
+        assertEquals(0, VdepCli.execute(args(plain, "3")));
+        assertEquals(0, VdepCli.execute(args(layers, "3", "--recompute", "layers", "--lm-head-chunk", "16")));
+        List<JsonNode> a = metrics(plain);
+        List<JsonNode> b = metrics(layers);
+        assertEquals(3, b.size());
+        for (int i = 0; i < 3; i++) {
+            // recomputation is bit-identical; the 16-row LM-head chunks change float32 rounding only
+            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 1e-5 * a.get(i).get("loss").asDouble());
+            if (System.getProperty("os.name").startsWith("Linux")) {
+                assertEquals("process_rss", b.get(i).get("memory_measure").asText());
+                assertTrue(b.get(i).get("peak_memory_bytes").asLong() > 32L << 20, b.get(i).toString());
+            }
+        }
+    }
 }

@@ -1,7 +1,9 @@
 package io.github.vdep.models.clip;
 
+import io.github.vdep.core.autograd.Checkpoint;
 import io.github.vdep.core.autograd.Tensor;
 import io.github.vdep.core.autograd.ValueScope;
+import io.github.vdep.core.llava.Recompute;
 import io.github.vdep.core.llava.VisionEncoder;
 import io.github.vdep.core.nn.LayerNorm;
 import io.github.vdep.core.nn.Module;
@@ -24,6 +26,7 @@ public final class ClipVisionTower extends Module implements VisionEncoder {
     private final int featureLayer;
     private final boolean keepCls;
     private final VisionModel visionModel;
+    private Recompute recompute = Recompute.NONE;
 
     /**
      * @param featureLayer LLaVA's {@code vision_feature_layer} (negative counts from the end)
@@ -69,7 +72,13 @@ public final class ClipVisionTower extends Module implements VisionEncoder {
         try (ValueScope scope = ValueScope.open()) {
             Tensor h = visionModel.preLayerNorm.forward(visionModel.embeddings.forward(pixelValues));
             for (int i = 0; i < featureLayer; i++) {
-                h = visionModel.encoder.layers.get(i).forward(h);
+                ClipEncoderLayer layer = visionModel.encoder.layers.get(i);
+                if (recompute == Recompute.LAYERS) {
+                    Tensor x = h;
+                    h = Checkpoint.run(() -> layer.forward(x)); // a frozen tower records nothing: it just runs
+                } else {
+                    h = layer.forward(h);
+                }
             }
             return scope.keep(keepCls ? h : F.slice(h, 1, 1, h.size(1)));
         }
@@ -82,6 +91,12 @@ public final class ClipVisionTower extends Module implements VisionEncoder {
             h = layer.forward(h);
         }
         return visionModel.postLayerNorm.forward(F.reshape(F.slice(h, 1, 0, 1), h.size(0), h.size(2)));
+    }
+
+    /** {@link Recompute#LAYERS}: each encoder layer keeps only its input and is recomputed in the backward pass (when the tower trains). */
+    @Override
+    public void setRecompute(Recompute mode) {
+        this.recompute = java.util.Objects.requireNonNull(mode, "mode");
     }
 
     @Override

@@ -1,10 +1,12 @@
 package io.github.vdep.models.llama;
 
+import io.github.vdep.core.autograd.Checkpoint;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tensor;
 import io.github.vdep.core.llava.CausalLanguageModel;
 import io.github.vdep.core.llava.DecodeOptions;
 import io.github.vdep.core.llava.DecoderOutput;
+import io.github.vdep.core.llava.Recompute;
 import io.github.vdep.core.nn.Embedding;
 import io.github.vdep.core.nn.Init;
 import io.github.vdep.core.nn.Linear;
@@ -30,6 +32,7 @@ public final class LlamaForCausalLM extends Module implements CausalLanguageMode
     private final Body model;
     private final Linear lmHead;
     private final DataType dtype;
+    private Recompute recompute = Recompute.NONE;
 
     public LlamaForCausalLM(LlamaConfig config, DataType dtype) {
         this.config = config;
@@ -71,10 +74,18 @@ public final class LlamaForCausalLM extends Module implements CausalLanguageMode
         INDArray keyMask = attentionMask == null || attentionMask.minNumber().doubleValue() != 0 ? null : attentionMask;
         Map<Integer, Tensor> kept = new LinkedHashMap<>();
         Tensor h = inputsEmbeds;
+        // recomputation is for training: a KV cache or an attention-map sink keeps every layer as it is
+        boolean recomputeLayers = recompute == Recompute.LAYERS && cache == null && options.attentionSink() == null;
         for (int i = 0; i < model.layers.size(); i++) {
             final int layer = i;
-            h = model.layers.get(i).forward(h, rope, keyMask, cache == null ? null : cache.layer(i),
-                    options.attentionSink() == null ? null : p -> options.attentionSink().accept(layer, p));
+            LlamaDecoderLayer block = model.layers.get(i);
+            if (recomputeLayers) {
+                Tensor x = h;
+                h = Checkpoint.run(() -> block.forward(x, rope, keyMask, null, null));
+            } else {
+                h = block.forward(h, rope, keyMask, cache == null ? null : cache.layer(i),
+                        options.attentionSink() == null ? null : p -> options.attentionSink().accept(layer, p));
+            }
             if (options.keepLayers().contains(i + 1)) {
                 kept.put(i + 1, h);
             }
@@ -85,6 +96,16 @@ public final class LlamaForCausalLM extends Module implements CausalLanguageMode
     @Override
     public Tensor logits(Tensor hidden) {
         return F.linear(hidden, lmHead != null ? lmHead.weight() : model.embedTokens.weight(), null);
+    }
+
+    /** {@link Recompute#LAYERS}: each decoder layer keeps only its input and is recomputed in the backward pass. */
+    @Override
+    public void setRecompute(Recompute mode) {
+        this.recompute = java.util.Objects.requireNonNull(mode, "mode");
+    }
+
+    public Recompute recompute() {
+        return recompute;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.vdep.train.bench;
 
+import io.github.vdep.core.backend.MemoryUse;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -27,11 +28,15 @@ import java.util.Map;
  * @param lastLoss the loss of the last timed step
  * @param environment threads, BLAS, JVM
  * @param precision fp32 or bf16
+ * @param stepMemory the device's memory with its peak over the timed steps only ({@code Backend.memoryUse()}:
+ *     the process's resident set size on the CPU, the caching allocator's bytes on CUDA)
+ * @param recompute the activation recomputation the steps ran with ({@code none} or {@code layers})
+ * @param lmHeadChunkRows rows per chunk of the LM head and cross-entropy (0 = unchunked)
  */
 public record BenchResult(String preset, String objective, String stage, int warmupSteps, double[] stepSeconds, double medianStepSeconds, double medianStepCpuSeconds,
         double tokensPerSecond, FlopCount flops, double achievedGflops, double matmulGflops, int matmulSize, double mfu, Phases phases,
         long peakRssBytes, long parameters, long trainableParameters, double firstLoss, double lastLoss, Map<String, String> environment,
-        String precision) {
+        String precision, MemoryUse stepMemory, String recompute, int lmHeadChunkRows) {
 
     /**
      * Median seconds of each phase of a step.
@@ -76,6 +81,10 @@ public record BenchResult(String preset, String objective, String stage, int war
         ph.put("optimizer", phases.optimizer());
         m.put("phases_s", ph);
         m.put("peak_rss_mb", peakRssBytes < 0 ? -1.0 : peakRssBytes / (1024.0 * 1024.0));
+        m.put("peak_memory_mb", stepMemory.peakBytes() < 0 ? -1.0 : stepMemory.peakBytes() / (1024.0 * 1024.0));
+        m.put("memory_measure", stepMemory.measure());
+        m.put("recompute", recompute);
+        m.put("lm_head_chunk", lmHeadChunkRows);
         m.put("parameters", parameters);
         m.put("trainable_parameters", trainableParameters);
         m.put("first_loss", firstLoss);

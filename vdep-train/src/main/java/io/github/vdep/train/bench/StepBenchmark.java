@@ -1,7 +1,12 @@
 package io.github.vdep.train.bench;
 
+import io.github.vdep.core.backend.Backend;
+import io.github.vdep.core.backend.Backends;
+import io.github.vdep.core.backend.MemoryUse;
 import io.github.vdep.core.device.Device;
 import io.github.vdep.core.device.Precision;
+import io.github.vdep.core.llava.Recompute;
+import io.github.vdep.core.ops.ChunkedCrossEntropy;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
@@ -62,20 +67,27 @@ public final class StepBenchmark {
      * @param matmulSize n of the n x n gemm timed for the machine's matmul rate (0: skip)
      * @param device where the steps run
      * @param precision the compute precision (refused in one line where the device cannot run it)
+     * @param recompute activation recomputation, as {@code train --recompute}
+     * @param lmHeadChunkRows rows per chunk of the LM head and cross-entropy, as {@code train --lm-head-chunk}
      */
     public record Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize,
-                          Device device, Precision precision) {
+                          Device device, Precision precision, Recompute recompute, int lmHeadChunkRows) {
         public Options {
             if (warmupSteps < 0 || steps < 1) {
                 throw new IllegalArgumentException("need warmup >= 0 and steps >= 1");
             }
             java.util.Objects.requireNonNull(device, "device");
             java.util.Objects.requireNonNull(precision, "precision");
+            java.util.Objects.requireNonNull(recompute, "recompute");
+            if (lmHeadChunkRows < 0) {
+                throw new IllegalArgumentException("--lm-head-chunk must be >= 0 (0 = unchunked), got " + lmHeadChunkRows);
+            }
         }
 
-        /** In the device's default precision. */
+        /** In the device's default precision, without recomputation and with the default LM-head chunk. */
         public Options(BenchPreset preset, Objective objective, Stage stage, int warmupSteps, int steps, long seed, int matmulSize, Device device) {
-            this(preset, objective, stage, warmupSteps, steps, seed, matmulSize, device, Precision.defaultFor(device));
+            this(preset, objective, stage, warmupSteps, steps, seed, matmulSize, device, Precision.defaultFor(device), Recompute.NONE,
+                    ChunkedCrossEntropy.DEFAULT_CHUNK_ROWS);
         }
 
         /** On the CPU. */
@@ -97,7 +109,7 @@ public final class StepBenchmark {
     private final LlavaModel model;
     private final Map<String, Parameter> trainable;
     private final AdamW optimizer;
-    private final HybridLoss loss = new HybridLoss(ImageLossConfig.DEFAULT);
+    private final HybridLoss loss;
     private final double lr;
     private final double gradClip;
     private final List<SyntheticBatch> batches = new ArrayList<>();
@@ -118,6 +130,8 @@ public final class StepBenchmark {
             }
         }
         this.model = LlavaModels.random(preset.llavaConfig(), DataType.FLOAT, options.seed()).to(options.device());
+        model.setRecompute(options.recompute());
+        this.loss = new HybridLoss(ImageLossConfig.DEFAULT, options.lmHeadChunkRows());
         TrainConfig defaults = TrainConfig.defaults(options.stage(), 1, java.nio.file.Path.of("."));
         this.trainable = TrainableSelector.apply(model, options.stage().patterns());
         this.optimizer = new AdamW(trainable, defaults.beta1(), defaults.beta2(), defaults.eps(), defaults.weightDecay());
@@ -158,6 +172,9 @@ public final class StepBenchmark {
             step(batches.get(i % batches.size()), null);
         }
         int n = options.steps();
+        Backend backend = Backends.forDevice(options.device());
+        long peakRssBefore = ProcessStats.peakRssBytes(); // the process's peak so far: the reset below clears it on the CPU
+        backend.resetPeakMemory(); // the step peak leaves out building the model and the warm-up
         double[] total = new double[n];
         double[] vision = new double[n];
         double[] forward = new double[n];
@@ -182,7 +199,8 @@ public final class StepBenchmark {
             }
             lastLoss = l;
         }
-        long peakRss = ProcessStats.peakRssBytes();
+        MemoryUse stepMemory = backend.memoryUse();
+        long peakRss = Math.max(peakRssBefore, ProcessStats.peakRssBytes());
         double matmul = options.matmulSize() > 0 ? MatmulRate.measure(options.matmulSize(), 5) : Double.NaN;
         double median = median(total);
         FlopCount flops = FlopCount.of(preset, options.stage());
@@ -194,7 +212,8 @@ public final class StepBenchmark {
         return new BenchResult(preset.name(), options.objective().label(), options.stage().name().toLowerCase(java.util.Locale.ROOT),
                 options.warmupSteps(), total, median, median(cpu), preset.tokensPerStep() / median, flops, achieved, matmul, options.matmulSize(),
                 achieved / matmul, new BenchResult.Phases(median(vision), median(forward), median(backward), median(optim)), peakRss,
-                model.parameterCount(), trainableCount, firstLoss, lastLoss, environment(), options.precision().label());
+                model.parameterCount(), trainableCount, firstLoss, lastLoss, environment(), options.precision().label(), stepMemory,
+                options.recompute().label(), options.lmHeadChunkRows());
     }
 
     /**

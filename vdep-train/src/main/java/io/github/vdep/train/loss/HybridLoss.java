@@ -6,6 +6,7 @@ import io.github.vdep.core.autograd.ValueScope;
 import io.github.vdep.core.llava.CausalLanguageModel;
 import io.github.vdep.core.llava.DecodeOptions;
 import io.github.vdep.core.llava.LlavaOutput;
+import io.github.vdep.core.ops.ChunkedCrossEntropy;
 import io.github.vdep.core.ops.F;
 import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,9 +24,28 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class HybridLoss {
     private final ImageLossConfig config;
+    private final int lmHeadChunkRows;
 
+    /** With the LM head and text cross-entropy in chunks of {@link ChunkedCrossEntropy#DEFAULT_CHUNK_ROWS} rows. */
     public HybridLoss(ImageLossConfig config) {
+        this(config, ChunkedCrossEntropy.DEFAULT_CHUNK_ROWS);
+    }
+
+    /**
+     * @param lmHeadChunkRows when the loss applies the LM head itself (no logits in the output), the
+     *     rows per chunk of the LM head and cross-entropy ({@link ChunkedCrossEntropy}); 0 = all at once
+     */
+    public HybridLoss(ImageLossConfig config, int lmHeadChunkRows) {
+        if (lmHeadChunkRows < 0) {
+            throw new IllegalArgumentException("--lm-head-chunk must be >= 0 (0 = unchunked), got " + lmHeadChunkRows);
+        }
         this.config = config;
+        this.lmHeadChunkRows = lmHeadChunkRows;
+    }
+
+    /** Rows per chunk of the LM head and cross-entropy in training (0 = unchunked). */
+    public int lmHeadChunkRows() {
+        return lmHeadChunkRows;
     }
 
     public ImageLossConfig config() {
@@ -82,7 +102,8 @@ public final class HybridLoss {
     public LossResult compute(LlavaOutput out, CausalLanguageModel lm, INDArray labels, int[] imageSample, BatchMode mode, double alpha,
             boolean monitor, LossNormalizer normalizer) {
         int[] targets = shiftedTargets(labels);
-        Tensor text = lm != null && out.logits() == null ? textLossAtTargets(out.hidden(), lm, targets) : F.crossEntropy(out.logits(), targets);
+        Tensor text = lm != null && out.logits() == null ? textLossAtTargets(out.hidden(), lm, targets, lmHeadChunkRows)
+                : F.crossEntropy(out.logits(), targets);
         long supervised = countSupervised(targets);
         boolean train = mode.anyVdep();
         int[][] pairs = null;
@@ -144,10 +165,19 @@ public final class HybridLoss {
      * gradient, so skipping them changes neither (up to float summation order).
      */
     public static Tensor textLoss(Tensor hidden, CausalLanguageModel lm, INDArray labels) {
-        return textLossAtTargets(hidden, lm, shiftedTargets(labels));
+        return textLossAtTargets(hidden, lm, shiftedTargets(labels), 0);
     }
 
-    private static Tensor textLossAtTargets(Tensor hidden, CausalLanguageModel lm, int[] targets) {
+    /**
+     * As {@link #textLoss(Tensor, CausalLanguageModel, INDArray)} with the LM head and the
+     * cross-entropy in chunks of {@code chunkRows} supervised rows ({@link ChunkedCrossEntropy}), so
+     * the logits of all of them never exist at once; 0 = unchunked.
+     */
+    public static Tensor textLoss(Tensor hidden, CausalLanguageModel lm, INDArray labels, int chunkRows) {
+        return textLossAtTargets(hidden, lm, shiftedTargets(labels), chunkRows);
+    }
+
+    private static Tensor textLossAtTargets(Tensor hidden, CausalLanguageModel lm, int[] targets, int chunkRows) {
         int k = countSupervised(targets);
         // no supervised token: one ignored row keeps the graph (and gives the 0 loss crossEntropy defines)
         int[] rows = new int[Math.max(1, k)];
@@ -160,7 +190,7 @@ public final class HybridLoss {
             }
         }
         Tensor states = F.gatherRows(F.reshape(hidden, -1, hidden.size(hidden.rank() - 1)), rows);
-        return F.crossEntropy(lm.logits(states), kept);
+        return ChunkedCrossEntropy.apply(states, lm::logits, kept, chunkRows);
     }
 
     /** Targets for the logits at each flattened position: the label at t+1, ignored at the last position. */

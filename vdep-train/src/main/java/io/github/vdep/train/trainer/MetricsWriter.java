@@ -65,6 +65,10 @@ public final class MetricsWriter implements AutoCloseable {
             putFinite(o, "grad_norm_text", m.textGradNorm());
             putFinite(o, "grad_norm_image", m.imageGradNorm());
         }
+        if (m.memory() != null) {
+            o.put("peak_memory_bytes", m.memory().peakBytes());
+            o.put("memory_measure", m.memory().measure());
+        }
         if (m.skipped()) {
             o.put("skipped", true);
         }

@@ -1,5 +1,7 @@
 package io.github.vdep.train.trainer;
 
+import io.github.vdep.core.backend.MemoryUse;
+
 /**
  * One optimizer step's record, written as a line of metrics.jsonl.
  *
@@ -15,9 +17,20 @@ package io.github.vdep.train.trainer;
  * @param textGradNorm the text loss's gradient norm on the parameters both losses reach, where
  *     the {@code gradnorm} alpha policy measured it this step; else null
  * @param imageGradNorm the (unweighted) image loss's gradient norm on the same parameters, or null
+ * @param memory the training device's memory at the end of the step, its peak taken over the step
+ *     ({@code Backend.memoryUse()}); null where not measured
  */
 public record StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha, double lr,
-        double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, double commSeconds, Double textGradNorm, Double imageGradNorm) {
+        double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, double commSeconds, Double textGradNorm, Double imageGradNorm,
+        MemoryUse memory) {
+
+    /** A step's record without a memory measurement. */
+    public StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha,
+            double lr, double gradNorm, long tokens, double stepSeconds, int epoch, boolean skipped, double commSeconds, Double textGradNorm,
+            Double imageGradNorm) {
+        this(step, totalSteps, mode, loss, textLoss, imageLoss, imageTargetRms, alpha, lr, gradNorm, tokens, stepSeconds, epoch, skipped, commSeconds,
+                textGradNorm, imageGradNorm, null);
+    }
 
     /** A one-process step's record without gradient-balance measurements. */
     public StepMetrics(long step, long totalSteps, String mode, double loss, double textLoss, Double imageLoss, Double imageTargetRms, double alpha,

@@ -2,6 +2,8 @@ package io.github.vdep.train.trainer;
 
 import io.github.vdep.core.device.Device;
 import io.github.vdep.core.device.Precision;
+import io.github.vdep.core.llava.Recompute;
+import io.github.vdep.core.ops.ChunkedCrossEntropy;
 import io.github.vdep.train.loss.ImageLossConfig;
 import io.github.vdep.train.optim.LrSchedule;
 import io.github.vdep.train.schedule.AlphaSchedule;
@@ -26,6 +28,8 @@ import java.util.Objects;
  * @param saveTotalLimit keep only the newest N checkpoints (0 = keep all); older ones are removed after a new one is complete
  * @param device where the model trains: the {@link Trainer} moves it there ({@code --device}; default cpu)
  * @param precision the compute precision ({@code --precision}); the {@link Trainer} refuses one the device cannot run
+ * @param recompute activation recomputation in the backward pass ({@code --recompute}; default none)
+ * @param lmHeadChunkRows rows per chunk of the LM head and text cross-entropy ({@code --lm-head-chunk}; 0 = unchunked)
  */
 public record TrainConfig(
         List<String> trainable,
@@ -54,12 +58,18 @@ public record TrainConfig(
         boolean monitorImageLoss,
         int saveTotalLimit,
         Device device,
-        Precision precision) {
+        Precision precision,
+        Recompute recompute,
+        int lmHeadChunkRows) {
 
     public TrainConfig {
         trainable = List.copyOf(trainable);
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(precision, "precision");
+        Objects.requireNonNull(recompute, "recompute");
+        if (lmHeadChunkRows < 0) {
+            throw new IllegalArgumentException("--lm-head-chunk must be >= 0 (0 = unchunked), got " + lmHeadChunkRows);
+        }
         if (batchSize < 1 || gradAccum < 1 || steps < 1) {
             throw new IllegalArgumentException("batch size, gradient accumulation and steps must be >= 1");
         }
@@ -71,14 +81,14 @@ public record TrainConfig(
         }
     }
 
-    /** A config in the device's default precision. */
+    /** A config in the device's default precision, without recomputation and with the default LM-head chunk. */
     public TrainConfig(List<String> trainable, AlphaSchedule alpha, int modeVdep, int modeLlava, ModePolicy modePolicy, ImageLossConfig imageLoss,
             String optimizer, double lr, double weightDecay, double beta1, double beta2, double eps, double warmupRatio, LrSchedule.Kind lrSchedule,
             double gradClip, int batchSize, int gradAccum, long steps, long seed, Path outDir, long saveEvery, boolean resume, int maxBadSteps,
             boolean monitorImageLoss, int saveTotalLimit, Device device) {
         this(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2, eps, warmupRatio, lrSchedule,
                 gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss, saveTotalLimit, device,
-                Precision.defaultFor(device));
+                Precision.defaultFor(device), Recompute.NONE, ChunkedCrossEntropy.DEFAULT_CHUNK_ROWS);
     }
 
     /** A config keeping every checkpoint ({@code saveTotalLimit} 0), on {@code device}. */
@@ -140,6 +150,8 @@ public record TrainConfig(
         public int saveTotalLimit;
         public Device device;
         public Precision precision;
+        public Recompute recompute;
+        public int lmHeadChunkRows;
 
         Builder(TrainConfig c) {
             trainable = c.trainable;
@@ -169,12 +181,14 @@ public record TrainConfig(
             saveTotalLimit = c.saveTotalLimit;
             device = c.device;
             precision = c.precision;
+            recompute = c.recompute;
+            lmHeadChunkRows = c.lmHeadChunkRows;
         }
 
         public TrainConfig build() {
             return new TrainConfig(trainable, alpha, modeVdep, modeLlava, modePolicy, imageLoss, optimizer, lr, weightDecay, beta1, beta2,
                     eps, warmupRatio, lrSchedule, gradClip, batchSize, gradAccum, steps, seed, outDir, saveEvery, resume, maxBadSteps, monitorImageLoss,
-                    saveTotalLimit, device, precision);
+                    saveTotalLimit, device, precision, recompute, lmHeadChunkRows);
         }
     }
 }

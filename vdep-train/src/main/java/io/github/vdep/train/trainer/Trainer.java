@@ -3,6 +3,8 @@ package io.github.vdep.train.trainer;
 import io.github.vdep.core.autograd.Parameter;
 import io.github.vdep.core.autograd.Tape;
 import io.github.vdep.core.autograd.Tensor;
+import io.github.vdep.core.backend.Backend;
+import io.github.vdep.core.backend.Backends;
 import io.github.vdep.core.llava.LlavaModel;
 import io.github.vdep.core.llava.LlavaOutput;
 import io.github.vdep.core.ops.F;
@@ -90,7 +92,8 @@ public final class Trainer {
         this.trainable = TrainableSelector.apply(model, config.trainable());
         this.optimizer = config.optimizer().equals("sgd") ? new Sgd(trainable, config.weightDecay())
                 : new AdamW(trainable, config.beta1(), config.beta2(), config.eps(), config.weightDecay());
-        this.loss = new HybridLoss(config.imageLoss());
+        model.setRecompute(config.recompute());
+        this.loss = new HybridLoss(config.imageLoss(), config.lmHeadChunkRows());
         this.modes = new ModeScheduler(config.modeVdep(), config.modeLlava(), config.modePolicy(), config.seed());
         this.lrSchedule = LrSchedule.of(config.lrSchedule(), config.lr(), config.steps(), config.warmupRatio());
         this.checkpoints = new CheckpointManager(config.outDir().resolve("checkpoints"), config.saveTotalLimit(), dp.size());
@@ -193,6 +196,8 @@ public final class Trainer {
 
     private TrainerState step(TrainerState state, Iterator<Batch> batches, MetricsWriter metrics) {
         long step = state.step() + 1;
+        Backend backend = Backends.forDevice(config.device());
+        backend.resetPeakMemory(); // the reported peak is this step's
         long start = System.nanoTime();
         double commStart = dp.collectives().seconds();
         double lr = lrSchedule.at(step);
@@ -306,7 +311,7 @@ public final class Trainer {
         StepMetrics m = new StepMetrics(step, config.steps(), mode, lossMean, textSum / accum, imageCount == 0 ? null : imageSum / imageCount,
                 imageCount == 0 ? null : targetRmsSum / imageCount,
                 alpha, lr, gradNorm, tokens, seconds, position.epoch(), bad, dp.collectives().seconds() - commStart,
-                balance == null ? null : balance.textNorm(), balance == null ? null : balance.imageNorm());
+                balance == null ? null : balance.textNorm(), balance == null ? null : balance.imageNorm(), backend.memoryUse());
         if (metrics != null) {
             metrics.write(m);
         }

@@ -119,11 +119,11 @@ class BenchPresetTest {
     @Test
     void bf16IsRefusedOnTheCpuAndOnTheCudaBackend() {
         StepBenchmark.Options cpu = new StepBenchmark.Options(StepBenchmarkTest.MICRO, Objective.VDEP, Stage.PRETRAIN, 0, 1, 0, 0, Device.CPU,
-                Precision.BF16);
+                Precision.BF16, io.github.vdep.core.llava.Recompute.NONE, 0);
         assertThrows(PrecisionUnsupportedException.class, () -> new StepBenchmark(cpu));
         Backends.register(HostCudaApi.provider("emubf16", 64L << 20));
         StepBenchmark.Options cuda = new StepBenchmark.Options(StepBenchmarkTest.MICRO, Objective.VDEP, Stage.PRETRAIN, 0, 1, 0, 0,
-                new Device("emubf16", 0), Precision.BF16);
+                new Device("emubf16", 0), Precision.BF16, io.github.vdep.core.llava.Recompute.NONE, 0);
         PrecisionUnsupportedException e = assertThrows(PrecisionUnsupportedException.class, () -> new StepBenchmark(cuda));
         assertEquals("--precision bf16 on emubf16:0: the CUDA BF16 kernels are not built yet; pass --precision fp32", e.getMessage());
         assertEquals("fp32", StepBenchmark.run(new StepBenchmark.Options(StepBenchmarkTest.MICRO, Objective.VDEP, Stage.PRETRAIN, 0, 1, 0, 0))

@@ -44,15 +44,31 @@ class StepBenchmarkTest {
                 assertTrue(ph.vision() + ph.llmForward() + ph.backward() + ph.optimizer() <= 1.5 * r.stepSeconds()[0] + 1.5 * r.stepSeconds()[1], what);
                 if (System.getProperty("os.name").startsWith("Linux")) {
                     assertTrue(r.peakRssBytes() > 0, what);
+                    // the timed steps' peak: the process's resident memory, at most its lifetime peak
+                    assertEquals(io.github.vdep.core.backend.MemoryUse.PROCESS_RSS, r.stepMemory().measure(), what);
+                    assertTrue(r.stepMemory().peakBytes() >= 32L << 20 && r.stepMemory().peakBytes() <= r.peakRssBytes(),
+                            what + ": step peak " + r.stepMemory().peakBytes() + ", process peak " + r.peakRssBytes());
+                    assertTrue(r.stepMemory().currentBytes() > 0 && r.stepMemory().currentBytes() <= r.stepMemory().peakBytes(), what);
                 }
                 assertTrue(Double.isFinite(r.firstLoss()) && Double.isFinite(r.lastLoss()) && r.firstLoss() > 0, what);
                 assertTrue(r.trainableParameters() > 0 && r.trainableParameters() < r.parameters(), what);
                 Map<String, Object> m = r.toMap();
                 assertEquals(r.flops().total(), m.get("flops_per_step"));
                 assertTrue(m.keySet().containsAll(java.util.List.of("median_step_s", "tokens_per_s", "achieved_gflops", "matmul_gflops", "mfu",
-                        "phases_s", "peak_rss_mb", "environment")));
+                        "phases_s", "peak_rss_mb", "peak_memory_mb", "memory_measure", "recompute", "lm_head_chunk", "environment")));
             }
         }
+    }
+
+    @Test
+    void recomputationAndChunkingKeepTheLoss() {
+        double plain = StepBenchmark.run(new StepBenchmark.Options(MICRO, Objective.VDEP, Stage.FINETUNE, 0, 2, 7, 0)).lastLoss();
+        BenchResult r = StepBenchmark.run(new StepBenchmark.Options(MICRO, Objective.VDEP, Stage.FINETUNE, 0, 2, 7, 0,
+                io.github.vdep.core.device.Device.CPU, io.github.vdep.core.device.Precision.FP32, io.github.vdep.core.llava.Recompute.LAYERS, 0));
+        assertEquals("layers", r.recompute());
+        assertEquals("layers", r.toMap().get("recompute"));
+        // two steps apart, recomputation changes no bit; the head is one chunk either way at this size
+        assertEquals(plain, r.lastLoss(), 0.0);
     }
 
     @Test
