@@ -69,6 +69,31 @@ class HfTokenizerReferenceTest {
         corpus.add(VicunaV1Template.SYSTEM + " USER: <image>\nWhat is this? ASSISTANT: It is a red cat.</s>");
         corpus.add(DataTestSupport.CORPUS);
         corpus.add("A chat, between <image>\n\n a user's questions.</s>USER: \u00e9t\u00e9 \uD83D\uDE00!");
+        corpus.addAll(randomTexts(Integer.getInteger("tokenizer.fuzz", 200), 42));
+    }
+
+    /** Seeded random texts built from awkward pieces: words, spaces, tabs, marks, jamo, emoji, special tokens. */
+    static List<String> randomTexts(int count, long seed) {
+        String[] pieces = {"the", "cat", "USER", "ASSISTANT:", " ", " ", "  ", "   ", "\t", "\n", "\r\n", "</s>", "<s>",
+            "<unk>", "<image>", "<|endoftext|>", "[CLS]", "0", "42", "3.14", "1,000", "\u0661\u0662", "\uFF12", "!", "?!",
+            "...", "'s", "'re", "don't", "\u00e9", "e\u0301", "\u00c5", "A\u030a", "\u1100\u1161\u11a8", "\uAC00",
+            "\u6771\u4eac", "\u3002", "\uD83D\uDE00", "\uD83D\uDC4D\uD83C\uDFFD", "\u200d", "\u2764\ufe0f",
+            "\uD83C\uDDEB\uD83C\uDDF7", "\u00a0", "\u3000", "\u2581", "\u0120", "##", "<0x0A>", "\ufb01",
+            "\u0130", "\u03a3", "\u00df", "_", "-", "\u2014", "\u00ab", "Hello", "WORLD", "na\u00efve",
+            "\u0928\u092e\u0938\u094d\u0924\u0947", "\u0645\u0631\u062d\u0628\u0627", "\uD835\uDD18",
+            "\u0301", "x", "qz", "\u00bd", "\u00b2", "\u24b6", "\u216b", "\u0323", "\u0345", "\u05b0", "\u0e01\u0e34",
+            "\u1e0b\u0323", "q\u0307\u0323", "\u1100", "\u1161", "\u11a8", "\u00c7\u0301"};
+        java.util.Random random = new java.util.Random(seed);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            StringBuilder sb = new StringBuilder();
+            int n = 1 + random.nextInt(12);
+            for (int k = 0; k < n; k++) {
+                sb.append(pieces[random.nextInt(pieces.length)]);
+            }
+            out.add(sb.toString());
+        }
+        return out;
     }
 
     static Stream<Arguments> tokenizers() throws IOException {

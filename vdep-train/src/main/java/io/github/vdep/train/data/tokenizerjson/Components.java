@@ -62,7 +62,10 @@ final class Components {
 
     /**
      * Compiles a pattern of the Rust library (Oniguruma syntax) as a Java regex. Oniguruma's
-     * Unicode {@code \w} leaves out the join controls (ZWJ, ZWNJ) that Java's includes.
+     * Unicode {@code \\w} is its Word property (alphabetic, marks, decimal digits, connector
+     * punctuation; not the join controls Java's has) and, outside brackets only, also the Latin-1
+     * characters its byte table counts as word characters (the superscripts and fractions
+     * {@code ¹ ² ³ ¼ ½ ¾}), as measured against the Rust library.
      */
     static Pattern regex(Path file, String section, String regex) {
         try {
@@ -72,22 +75,32 @@ final class Components {
         }
     }
 
+    private static final String WORD = "\\p{IsAlphabetic}\\p{M}\\p{Nd}\\p{Pc}";
+    private static final String LATIN1_WORD = "\\u00b2\\u00b3\\u00b9\\u00bc-\\u00be";
+
+    /** Rewrites {@code \\w} and {@code \\W} for Java; everything else is passed on. */
     static String onigToJava(String regex) {
         StringBuilder sb = new StringBuilder(regex.length() + 16);
+        int depth = 0;
         for (int i = 0; i < regex.length(); i++) {
             char c = regex.charAt(i);
             if (c == '\\' && i + 1 < regex.length()) {
                 char n = regex.charAt(++i);
                 if (n == 'w') {
-                    sb.append("[\\w&&[^\\u200C\\u200D]]");
+                    sb.append(depth > 0 ? WORD : "[" + WORD + LATIN1_WORD + "]");
                 } else if (n == 'W') {
-                    sb.append("[\\W\\u200C\\u200D]");
+                    sb.append(depth > 0 ? "[^" + WORD + "]" : "[^" + WORD + LATIN1_WORD + "]");
                 } else {
                     sb.append(c).append(n);
                 }
-            } else {
-                sb.append(c);
+                continue;
             }
+            if (c == '[') {
+                depth++;
+            } else if (c == ']' && depth > 0) {
+                depth--;
+            }
+            sb.append(c);
         }
         return sb.toString();
     }

@@ -56,10 +56,10 @@ interface TextNormalizer {
                 String content = Components.text(file, section, node, "content");
                 yield t -> t.replace(pattern, content);
             }
-            case "NFC" -> t -> unicode(t, Normalizer.Form.NFC);
-            case "NFD" -> t -> unicode(t, Normalizer.Form.NFD);
-            case "NFKC" -> t -> unicode(t, Normalizer.Form.NFKC);
-            case "NFKD" -> t -> unicode(t, Normalizer.Form.NFKD);
+            case "NFC" -> t -> UnicodeNormalization.apply(t, Normalizer.Form.NFC);
+            case "NFD" -> t -> UnicodeNormalization.apply(t, Normalizer.Form.NFD);
+            case "NFKC" -> t -> UnicodeNormalization.apply(t, Normalizer.Form.NFKC);
+            case "NFKD" -> t -> UnicodeNormalization.apply(t, Normalizer.Form.NFKD);
             case "Lowercase" -> TextNormalizer::lowercase;
             case "Strip" -> {
                 boolean left = node.path("strip_left").asBoolean(true);
@@ -137,64 +137,5 @@ interface TextNormalizer {
             n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         }
         return n;
-    }
-
-    /**
-     * Unicode normalisation. The text is cut before every character that is not a combining mark
-     * or a conjoining jamo, and each segment normalised on its own (the first output characters
-     * replace the segment's characters in order, extra ones are inserted, missing ones removed).
-     * If the segments do not add up to the normalised whole, the whole text is one segment.
-     */
-    private static void unicode(NormalizedText t, Normalizer.Form form) {
-        String s = t.text();
-        if (Normalizer.isNormalized(s, form)) {
-            return;
-        }
-        String whole = Normalizer.normalize(s, form);
-        List<int[]> segments = new ArrayList<>(); // start, end in units
-        int segStart = 0;
-        for (int i = 0; i < s.length(); ) {
-            int cp = s.codePointAt(i);
-            if (i > 0 && !continuesSegment(cp)) {
-                segments.add(new int[] {segStart, i});
-                segStart = i;
-            }
-            i += Character.charCount(cp);
-        }
-        segments.add(new int[] {segStart, s.length()});
-        StringBuilder joined = new StringBuilder(whole.length());
-        List<String> outs = new ArrayList<>(segments.size());
-        for (int[] seg : segments) {
-            String o = Normalizer.normalize(s.substring(seg[0], seg[1]), form);
-            outs.add(o);
-            joined.append(o);
-        }
-        if (!joined.toString().equals(whole)) {
-            segments = List.of(new int[] {0, s.length()});
-            outs = List.of(whole);
-        }
-        int[] cps = new int[whole.length() + s.length()];
-        int[] changes = new int[cps.length];
-        int n = 0;
-        for (int k = 0; k < segments.size(); k++) {
-            int[] seg = segments.get(k);
-            int nIn = s.codePointCount(seg[0], seg[1]);
-            int[] out = outs.get(k).codePoints().toArray();
-            for (int i = 0; i < out.length; i++) {
-                cps[n] = out[i];
-                changes[n] = i < nIn ? 0 : 1;
-                n++;
-            }
-            if (out.length < nIn) {
-                changes[n - 1] = -(nIn - out.length);
-            }
-        }
-        t.transform(cps, changes, n, 0);
-    }
-
-    private static boolean continuesSegment(int cp) {
-        int type = Character.getType(cp);
-        return type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK
-                || type == Character.ENCLOSING_MARK || (cp >= 0x1160 && cp <= 0x11FF) || cp == 0x3099 || cp == 0x309A;
     }
 }
