@@ -69,7 +69,7 @@ class HfTokenizerReferenceTest {
         corpus.add(VicunaV1Template.SYSTEM + " USER: <image>\nWhat is this? ASSISTANT: It is a red cat.</s>");
         corpus.add(DataTestSupport.CORPUS);
         corpus.add("A chat, between <image>\n\n a user's questions.</s>USER: \u00e9t\u00e9 \uD83D\uDE00!");
-        corpus.addAll(randomTexts(Integer.getInteger("tokenizer.fuzz", 200), 42));
+        corpus.addAll(randomTexts(Integer.getInteger("tokenizer.fuzz", 200), Long.getLong("tokenizer.seed", 42)));
     }
 
     /** Seeded random texts built from awkward pieces: words, spaces, tabs, marks, jamo, emoji, special tokens. */

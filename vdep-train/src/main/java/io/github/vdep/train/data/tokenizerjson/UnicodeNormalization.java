@@ -160,6 +160,9 @@ final class UnicodeNormalization {
 
     /** Whether canonical ordering swaps {@code a b} (class(a) > class(b) > 0). */
     private static boolean reorders(int a, int b) {
+        if (a == b) {
+            return false;
+        }
         String s = new String(Character.toChars(a)) + new String(Character.toChars(b));
         String n = Normalizer.normalize(s, Normalizer.Form.NFD);
         return n.equals(new String(Character.toChars(b)) + new String(Character.toChars(a)));
