@@ -14,7 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BpeModel implements TokenModel {
 
+    /** As the Rust library: at most this many cached words, and only words shorter than {@link #CACHE_MAX_LENGTH}. */
     private static final int CACHE_CAPACITY = 10_000;
+    private static final int CACHE_MAX_LENGTH = 256;
 
     private final Path file;
     private final Map<String, Integer> vocab;
@@ -117,7 +119,7 @@ final class BpeModel implements TokenModel {
         int[] word = cache.get(piece);
         if (word == null) {
             word = mergeWord(piece);
-            if (cache.size() < CACHE_CAPACITY) {
+            if (piece.length() < CACHE_MAX_LENGTH && cache.size() < CACHE_CAPACITY) {
                 cache.put(piece, word);
             }
         }
