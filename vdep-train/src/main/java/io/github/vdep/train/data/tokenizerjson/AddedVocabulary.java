@@ -33,12 +33,14 @@ final class AddedVocabulary {
     private AddedVocabulary(List<AddedToken> tokens, TokenModel model, TextNormalizer normalizer) {
         int vocabSize = model.vocab().size();
         List<AddedToken> special = new ArrayList<>();
+        java.util.Set<String> specialContents = new java.util.HashSet<>();
         List<AddedToken> plain = new ArrayList<>();
         for (AddedToken t : tokens) {
-            if (t.special() && !t.content().isEmpty() && special.stream().noneMatch(s -> s.content().equals(t.content()))) {
+            if (t.special() && !t.content().isEmpty() && specialContents.add(t.content())) {
                 special.add(t);
             }
         }
+        int maxAdded = -1;
         for (AddedToken t : tokens) {
             if (t.content().isEmpty() || ids.containsKey(t.content())) {
                 continue;
@@ -49,12 +51,12 @@ final class AddedVocabulary {
                 id = model.vocab().get(t.content());
             }
             if (id == null) {
-                int max = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-                id = max < 0 ? vocabSize : (max >= vocabSize || vocabSize == 0) ? max + 1 : vocabSize;
+                id = maxAdded < 0 ? vocabSize : (maxAdded >= vocabSize || vocabSize == 0) ? maxAdded + 1 : vocabSize;
             }
             ids.put(t.content(), id);
+            maxAdded = Math.max(maxAdded, id);
             byId.put(id, t);
-            if (special.stream().noneMatch(s -> s.content().equals(t.content()))) {
+            if (!specialContents.contains(t.content())) {
                 plain.add(t);
             }
         }
