@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -87,7 +86,6 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
             throw new IllegalArgumentException("Tokenizer file not found: " + file);
         }
         JsonNode root = readJson(file);
-        vocabulary(root, file); // the model's vocab must be there, whatever its type
         TokenizerJson hf = TokenizerJson.of(file, root);
         Map<String, Integer> vocab = hf.vocab();
         int maxId = -1;
@@ -124,32 +122,6 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         }
         JsonNode node = readJson(file);
         return node != null && node.isObject() ? node : null;
-    }
-
-    /** Vocabulary of the model (BPE, WordLevel, WordPiece: an object; Unigram: a list) and the added tokens. */
-    private static Map<String, Integer> vocabulary(JsonNode root, Path file) {
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("Tokenizer " + file + " must hold a JSON object");
-        }
-        Map<String, Integer> vocab = new HashMap<>();
-        JsonNode model = root.path("model");
-        JsonNode v = model.path("vocab");
-        if (v.isObject()) {
-            v.fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
-        } else if (v.isArray()) {
-            for (int i = 0; i < v.size(); i++) {
-                JsonNode entry = v.get(i);
-                vocab.put(entry.isArray() ? entry.path(0).asText() : entry.asText(), i);
-            }
-        } else {
-            throw new IllegalArgumentException("Tokenizer " + file + " has no model.vocab");
-        }
-        for (JsonNode added : root.path("added_tokens")) {
-            if (added.hasNonNull("content") && added.hasNonNull("id")) {
-                vocab.put(added.get("content").asText(), added.get("id").asInt());
-            }
-        }
-        return vocab;
     }
 
     /** A special token's name from tokenizer_config.json (a string or {"content": ...}), else the default. */

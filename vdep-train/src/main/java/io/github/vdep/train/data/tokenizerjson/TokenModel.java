@@ -62,7 +62,7 @@ interface TokenModel {
             throw Components.invalid(file, "model", "no model.vocab object");
         }
         Map<String, Integer> vocab = new java.util.HashMap<>(v.size() * 2);
-        v.fields().forEachRemaining(e -> {
+        v.properties().forEach(e -> {
             if (!e.getValue().canConvertToInt()) {
                 throw Components.invalid(file, "model", "vocab id of '" + e.getKey() + "' is not an integer");
             }
