@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the self-contained distribution (mvn -Pdist -DskipTests package, see docs/getting-started.md):
 #   target/dist/vdep-VERSION-linux-x86_64.tar.xz  with a jlinked Java runtime, every jar (the ND4J,
-#   OpenBLAS, tokenizer and JNA natives of this platform only), the native CPU kernels (inside
+#   OpenBLAS and JNA natives of this platform only; the tokenizer is pure Java), the native CPU kernels (inside
 #   vdep-core's jar), the CUDA kernel sources with the JNI headers and the script that builds them on
 #   the GPU machine, bin/vdep and a README.
 # Called by Maven (vdep-examples' dist profile) after vdep.jar is packaged:
@@ -66,9 +66,6 @@ for entry in $classpath; do
   base="$(basename "$jar")"
   [[ -f "$jar" ]] || { echo "[vdep dist] $jar (in vdep.jar's Class-Path) not found" >&2; exit 1; }
   case "$base" in
-    tokenizers-*.jar)
-      # DJL's tokenizer carries linux-x86_64, linux-aarch64, osx-aarch64 and win-x86_64 libraries
-      repack "$jar" -path '*/native/lib/*' -type f ! -path "*/native/lib/$platform/*" ! -name '*.properties' ;;
     jna-[0-9]*.jar)
       repack "$jar" -type f -name '*jnidispatch*' ! -path '*/com/sun/jna/linux-x86-64/*' ;;
     *-"$platform".jar)

@@ -106,7 +106,7 @@ class HfTokenizerTest {
     @Test
     void doesNotTruncateLongTexts() {
         String text = "hello world ".repeat(1500);
-        assertEquals(3000, tok.encode(text).length, "DJL truncates at 512 unless told not to");
+        assertEquals(3000, tok.encode(text).length, "texts are never truncated (tokenizer.json truncation is ignored)");
     }
 
     @Test
@@ -142,6 +142,29 @@ class HfTokenizerTest {
         assertTrue(e.getMessage().contains("novocab.json"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.load(dir.resolve("missing.json")));
         assertTrue(e.getMessage().contains("missing.json"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedComponentsAreRefusedInOneLineNamingFileAndType() throws IOException {
+        String bpe = Files.readString(DataTestSupport.writeBpeTokenizer(dir));
+        String[][] cases = {
+            {"unigram.json", bpe.replace("\"type\":\"BPE\"", "\"type\":\"Unigram\""), "model type 'Unigram'"},
+            {"bert-normalizer.json", bpe.replace("\"normalizer\":{\"type\":\"Sequence\"", "\"normalizer\":{\"type\":\"BertNormalizer\""),
+                "normalizer type 'BertNormalizer'"},
+            {"char-delimiter.json", bpe.replace("\"pre_tokenizer\":null", "\"pre_tokenizer\":{\"type\":\"CharDelimiterSplit\"}"),
+                "pre_tokenizer type 'CharDelimiterSplit'"},
+            {"roberta.json", bpe.replace("\"post_processor\":null", "\"post_processor\":{\"type\":\"RobertaProcessing\"}"),
+                "post_processor type 'RobertaProcessing'"},
+            {"ctc.json", bpe.replace("\"decoder\":{\"type\":\"Sequence\"", "\"decoder\":{\"type\":\"CTC\""), "decoder type 'CTC'"},
+            {"dropout.json", bpe.replace("\"dropout\":null", "\"dropout\":0.1"), "BPE dropout 0.1"},
+        };
+        for (String[] c : cases) {
+            assertTrue(!c[1].equals(bpe), c[0] + ": the edit applies");
+            Path file = Files.writeString(dir.resolve(c[0]), c[1]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.load(file));
+            assertTrue(e.getMessage().contains(c[0]) && e.getMessage().contains(c[2]) && !e.getMessage().contains("\n"),
+                    c[0] + ": " + e.getMessage());
+        }
     }
 
     @Test
