@@ -12,6 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Scaled dot-product multi-head attention with grouped KV heads, causal and/or key-padding
  * masks. Grouped-query attention needs no copies of K and V: the query heads of one KV group are
  * folded into the row dimension ([B, kvHeads, rep * T, d]), so one batched matmul serves them all.
+ * With the native kernels, training (no probabilities sink) is FlashAttention-2 and never holds the
+ * [B, H, T, S] probabilities; the sink and this ND4J fallback materialise them.
  */
 final class AttentionOp {
     /** Added to masked logits; exp underflows to exactly 0 in float32 and float64. */
