@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -399,6 +400,168 @@ void attention_backward(const AttnShape& s, const T* q, const T* k, const T* v, 
     }
 }
 
+// ---------------------------------------------------------------- flash attention (training)
+
+// FlashAttention-2 on the CPU: the [T, S] probabilities never exist. The forward streams over
+// blocks of FA_BC keys with an online softmax per block of FA_BR query rows and keeps only the
+// output and each row's log-sum-exp; the backward recomputes each block's probabilities from q, k
+// and that log-sum-exp, with D = rowsum(dy * y) computed first. Scratch is O(FA_BR * FA_BC + S * d)
+// per task. A row with no visible key is uniform over all S keys, as in masked_softmax_rows; its
+// log-sum-exp is stored as +inf, which the backward reads as "uniform".
+constexpr int FA_BR = 64;
+constexpr int FA_BC = 64;
+
+inline float exp1(float x) { return exp8(splat(x))[0]; }
+inline double exp1(double x) { return std::exp(x); }
+
+// Scales the scores row[0, n) of query row i (of T; key block from j0) and sets those it may not
+// see to -inf.
+template <typename T>
+inline void mask_scores(const AttnShape& s, const float* km, int i, int j0, T* row, int n) {
+    const T scale = static_cast<T>(s.scale);
+    int lim = s.causal ? s.S - s.T + i + 1 - j0 : n;
+    lim = lim < 0 ? 0 : (lim > n ? n : lim);
+    for (int j = 0; j < lim; j++) row[j] = (km == nullptr || km[j0 + j] != 0.0f) ? row[j] * scale : static_cast<T>(-INFINITY);
+    for (int j = lim; j < n; j++) row[j] = static_cast<T>(-INFINITY);
+}
+
+// Groups [g0, g1) of B * Hkv: y (q's layout) and lse [B, Hkv, rep, T] (= [B, H, T]) written.
+template <typename T>
+void flash_attention_forward(const AttnShape& s, const T* q, const T* k, const T* v, T* lse, T* y, int g0, int g1) {
+    const int S = s.S, d = s.d, Tq = s.T, off = S - Tq;
+    const int ldq = static_cast<int>(s.qT), ldk = static_cast<int>(s.kT);
+    std::vector<T> kt(static_cast<size_t>(d) * S), sc(static_cast<size_t>(FA_BR) * FA_BC), acc(static_cast<size_t>(FA_BR) * d);
+    T mx[FA_BR], sum[FA_BR];
+    for (int g = g0; g < g1; g++) {
+        const int b = g / s.Hkv, kvh = g % s.Hkv;
+        const T* K = k + s.kOff(b, kvh);
+        const T* V = v + s.kOff(b, kvh);
+        const float* km = s.keyMask == nullptr ? nullptr : s.keyMask + static_cast<size_t>(b) * S;
+        transpose(S, d, K, ldk, kt.data());
+        for (int r = 0; r < s.rep; r++) {
+            const T* Q = q + s.qOff(b, kvh * s.rep + r);
+            T* Y = y + s.qOff(b, kvh * s.rep + r);
+            T* L = lse + (static_cast<size_t>(g) * s.rep + r) * Tq;
+            for (int i0 = 0; i0 < Tq; i0 += FA_BR) {
+                const int br = Tq - i0 < FA_BR ? Tq - i0 : FA_BR;
+                for (int ii = 0; ii < br; ii++) { mx[ii] = static_cast<T>(-INFINITY); sum[ii] = 0; }
+                std::fill(acc.begin(), acc.end(), T(0));
+                const int kEnd = s.causal ? (off + i0 + br < S ? off + i0 + br : S) : S;
+                for (int j0 = 0; j0 < kEnd; j0 += FA_BC) {
+                    const int bc = kEnd - j0 < FA_BC ? kEnd - j0 : FA_BC;
+                    gemm_impl<false>(br, bc, d, Q + static_cast<size_t>(i0) * ldq, ldq, kt.data() + j0, S, sc.data(), FA_BC, false);
+                    for (int ii = 0; ii < br; ii++) {
+                        T* row = sc.data() + static_cast<size_t>(ii) * FA_BC;
+                        mask_scores(s, km, i0 + ii, j0, row, bc);
+                        const T bm = max_of(row, bc);
+                        const T m = bm > mx[ii] ? bm : mx[ii];
+                        if (m == static_cast<T>(-INFINITY)) {  // nothing visible yet: contributes nothing
+                            for (int j = 0; j < bc; j++) row[j] = 0;
+                            continue;
+                        }
+                        const T corr = mx[ii] == static_cast<T>(-INFINITY) ? T(0) : exp1(mx[ii] - m);
+                        sum[ii] = sum[ii] * corr + exp_shift_sum(row, bc, m);
+                        mx[ii] = m;
+                        if (corr != T(1)) {
+                            T* a = acc.data() + static_cast<size_t>(ii) * d;
+                            for (int c = 0; c < d; c++) a[c] *= corr;
+                        }
+                    }
+                    gemm_impl<false>(br, d, bc, sc.data(), FA_BC, V + static_cast<size_t>(j0) * ldk, ldk, acc.data(), d, true);
+                }
+                for (int ii = 0; ii < br; ii++) {
+                    T* out = Y + static_cast<size_t>(i0 + ii) * ldq;
+                    if (mx[ii] == static_cast<T>(-INFINITY)) {  // no visible key: uniform over all S keys
+                        for (int c = 0; c < d; c++) out[c] = 0;
+                        for (int j = 0; j < S; j++)
+                            for (int c = 0; c < d; c++) out[c] += V[static_cast<size_t>(j) * ldk + c];
+                        const T u = T(1) / T(S);
+                        for (int c = 0; c < d; c++) out[c] *= u;
+                        L[i0 + ii] = static_cast<T>(INFINITY);
+                        continue;
+                    }
+                    const T inv = T(1) / sum[ii];
+                    const T* a = acc.data() + static_cast<size_t>(ii) * d;
+                    for (int c = 0; c < d; c++) out[c] = a[c] * inv;
+                    L[i0 + ii] = mx[ii] + static_cast<T>(std::log(static_cast<double>(sum[ii])));
+                }
+            }
+        }
+    }
+}
+
+// Backward of the groups [g0, g1) from dy (q's layout), the forward's y and lse; dq (q's layout),
+// dk and dv (k's) are written whole, each may be null when not needed.
+template <typename T>
+void flash_attention_backward(const AttnShape& s, const T* q, const T* k, const T* v, const T* y, const T* lse, const T* dy,
+                              T* dq, T* dk, T* dv, int g0, int g1) {
+    const int S = s.S, d = s.d, Tq = s.T, off = S - Tq;
+    const int ldq = static_cast<int>(s.qT), ldk = static_cast<int>(s.kT);
+    const T scale = static_cast<T>(s.scale);
+    std::vector<T> kt(static_cast<size_t>(d) * S), vt(static_cast<size_t>(d) * S);
+    std::vector<T> p(static_cast<size_t>(FA_BR) * FA_BC), ds(static_cast<size_t>(FA_BR) * FA_BC), dqa(static_cast<size_t>(FA_BR) * d);
+    T D[FA_BR];
+    const bool grads = dq != nullptr || dk != nullptr;
+    for (int g = g0; g < g1; g++) {
+        const int b = g / s.Hkv, kvh = g % s.Hkv;
+        const size_t ko = s.kOff(b, kvh);
+        const T* K = k + ko;
+        const float* km = s.keyMask == nullptr ? nullptr : s.keyMask + static_cast<size_t>(b) * S;
+        for (int j = 0; j < S; j++) {
+            if (dk != nullptr) std::memset(dk + ko + static_cast<size_t>(j) * ldk, 0, sizeof(T) * d);
+            if (dv != nullptr) std::memset(dv + ko + static_cast<size_t>(j) * ldk, 0, sizeof(T) * d);
+        }
+        transpose(S, d, K, ldk, kt.data());
+        if (grads) transpose(S, d, v + ko, ldk, vt.data());
+        for (int r = 0; r < s.rep; r++) {
+            const size_t qo = s.qOff(b, kvh * s.rep + r);
+            const T* L = lse + (static_cast<size_t>(g) * s.rep + r) * Tq;
+            for (int i0 = 0; i0 < Tq; i0 += FA_BR) {
+                const int br = Tq - i0 < FA_BR ? Tq - i0 : FA_BR;
+                const T* Qi = q + qo + static_cast<size_t>(i0) * ldq;
+                const T* Gi = dy + qo + static_cast<size_t>(i0) * ldq;
+                bool uniform = false;
+                for (int ii = 0; ii < br; ii++) {
+                    D[ii] = dot_of(Gi + static_cast<size_t>(ii) * ldq, y + qo + static_cast<size_t>(i0 + ii) * ldq, d);
+                    uniform = uniform || L[i0 + ii] == static_cast<T>(INFINITY);
+                }
+                std::fill(dqa.begin(), dqa.end(), T(0));
+                const int kEnd = s.causal && !uniform ? (off + i0 + br < S ? off + i0 + br : S) : S;
+                for (int j0 = 0; j0 < kEnd; j0 += FA_BC) {
+                    const int bc = kEnd - j0 < FA_BC ? kEnd - j0 : FA_BC;
+                    gemm_impl<false>(br, bc, d, Qi, ldq, kt.data() + j0, S, p.data(), FA_BC, false);
+                    for (int ii = 0; ii < br; ii++) {
+                        T* row = p.data() + static_cast<size_t>(ii) * FA_BC;
+                        if (L[i0 + ii] == static_cast<T>(INFINITY)) {
+                            for (int j = 0; j < bc; j++) row[j] = T(1) / T(S);
+                        } else {
+                            mask_scores(s, km, i0 + ii, j0, row, bc);
+                            exp_shift_sum(row, bc, L[i0 + ii]);
+                        }
+                    }
+                    // dv_j += P^T dy_i
+                    if (dv != nullptr)
+                        gemm_impl<true>(bc, d, br, p.data(), FA_BC, Gi, ldq, dv + ko + static_cast<size_t>(j0) * ldk, ldk, true);
+                    if (!grads) continue;
+                    // dS = P (dy_i V_j^T - D) scale
+                    gemm_impl<false>(br, bc, d, Gi, ldq, vt.data() + j0, S, ds.data(), FA_BC, false);
+                    for (int ii = 0; ii < br; ii++) {
+                        T* row = ds.data() + static_cast<size_t>(ii) * FA_BC;
+                        const T* pr = p.data() + static_cast<size_t>(ii) * FA_BC;
+                        for (int j = 0; j < bc; j++) row[j] = pr[j] * (row[j] - D[ii]) * scale;
+                    }
+                    if (dq != nullptr) gemm_impl<false>(br, d, bc, ds.data(), FA_BC, K + static_cast<size_t>(j0) * ldk, ldk, dqa.data(), d, true);
+                    if (dk != nullptr)
+                        gemm_impl<true>(bc, d, br, ds.data(), FA_BC, Qi, ldq, dk + ko + static_cast<size_t>(j0) * ldk, ldk, true);
+                }
+                if (dq != nullptr)
+                    for (int ii = 0; ii < br; ii++)
+                        std::memcpy(dq + qo + static_cast<size_t>(i0 + ii) * ldq, dqa.data() + static_cast<size_t>(ii) * d, sizeof(T) * d);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- cross-entropy
 
 // lse[i] = log sum_j exp(x[i, j]) for rows [r0, r1) of x [N, V].
@@ -760,6 +923,32 @@ JNI_FN(attentionBackward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v
     } else {
         attention_backward<double>(s, ptr<double>(q), ptr<double>(k), ptr<double>(v), ptr<double>(probs), ptr<double>(dy),
                                    ptr<double>(dq), ptr<double>(dk), ptr<double>(dv), g0, g1);
+    }
+}
+
+JNI_FN(flashAttentionForward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong keyMask, jlong lse, jlong y,
+                              jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal, jdouble scale,
+                              jboolean tokenMajor, jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, false, ptr<const float>(keyMask), scale, 0, 0, 0, 0, 0, 0};
+    s.layout(tokenMajor == JNI_TRUE);
+    if (dtype == 0) {
+        flash_attention_forward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(lse), ptr<float>(y), g0, g1);
+    } else {
+        flash_attention_forward<double>(s, ptr<double>(q), ptr<double>(k), ptr<double>(v), ptr<double>(lse), ptr<double>(y), g0, g1);
+    }
+}
+
+JNI_FN(flashAttentionBackward)(JNIEnv*, jclass, jint dtype, jlong q, jlong k, jlong v, jlong keyMask, jlong y, jlong lse, jlong dy,
+                               jlong dq, jlong dk, jlong dv, jint B, jint Hkv, jint rep, jint T, jint S, jint d, jboolean causal,
+                               jdouble scale, jboolean tokenMajor, jint g0, jint g1) {
+    AttnShape s{B, Hkv, rep, T, S, d, causal == JNI_TRUE, false, ptr<const float>(keyMask), scale, 0, 0, 0, 0, 0, 0};
+    s.layout(tokenMajor == JNI_TRUE);
+    if (dtype == 0) {
+        flash_attention_backward<float>(s, ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(y), ptr<float>(lse), ptr<float>(dy),
+                                        ptr<float>(dq), ptr<float>(dk), ptr<float>(dv), g0, g1);
+    } else {
+        flash_attention_backward<double>(s, ptr<double>(q), ptr<double>(k), ptr<double>(v), ptr<double>(y), ptr<double>(lse),
+                                         ptr<double>(dy), ptr<double>(dq), ptr<double>(dk), ptr<double>(dv), g0, g1);
     }
 }
 

@@ -125,6 +125,17 @@ public final class PrimitiveChecks {
                 (t, x) -> F.attentionTokenMajor(t[0], t[1], t[2], true, mask2, sc, x::add)));
         cs.add(c("attention token-major long", new long[][] {s(1, 300, 2, 16), s(1, 300, 1, 16), s(1, 300, 1, 16)},
                 (t, x) -> F.attentionTokenMajor(t[0], t[1], t[2], true, null, 0.25, null)));
+        // the training path (no probabilities kept: FlashAttention-2), off the CPU kernels' 64-row blocks,
+        // left padding leaving the first causal queries of batch 1 with no visible key
+        INDArray mask3 = Nd4j.ones(DataType.FLOAT, 2, 70);
+        for (int j = 0; j < 3; j++) {
+            mask3.putScalar(1, j, 0);
+        }
+        mask3.putScalar(0, 69, 0);
+        cs.add(c("attention training token-major causal left-padded GQA", new long[][] {s(2, 70, 6, 8), s(2, 70, 2, 8), s(2, 70, 2, 8)},
+                (t, x) -> F.attentionTokenMajor(t[0], t[1], t[2], true, mask3, sc, null)));
+        cs.add(c("attention training KV-cache key-mask GQA", new long[][] {s(2, 4, 67, 8), s(2, 2, 70, 8), s(2, 2, 70, 8)},
+                (t, x) -> F.attention(t[0], t[1], t[2], false, mask3, sc)));
         cs.add(c("gelu", new long[][] {s(3, 1001)}, (t, x) -> F.gelu(t[0])));
         cs.add(c("quickGelu", new long[][] {s(3, 1001)}, (t, x) -> F.quickGelu(t[0])));
         cs.add(c("silu", new long[][] {s(3, 1001)}, (t, x) -> F.silu(t[0])));

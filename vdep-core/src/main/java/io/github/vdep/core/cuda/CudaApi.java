@@ -96,9 +96,14 @@ public interface CudaApi {
 
     void scatterAddRows(long src, int c, long rows, long offsets, long positions, int distinct, long dst);
 
-    void attentionForward(long q, long k, long v, long keyMask, long probs, long y, int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor);
+    void flashAttentionForward(long q, long k, long v, long keyMask, long lse, long y, int b, int hkv, int rep, int t, int s, int d, boolean causal,
+            double scale, boolean tokenMajor);
 
-    void attentionBackward(long q, long k, long v, long probs, long dy, long dq, long dk, long dv, long dS, int b, int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor);
+    void flashAttentionBackward(long q, long k, long v, long keyMask, long y, long lse, long dy, long dq, long dk, long dv, long dRows, int b, int hkv,
+            int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor);
+
+    void attentionProbabilities(long q, long k, long keyMask, long lse, long probs, int b, int hkv, int rep, int t, int s, int d, boolean causal,
+            double scale, boolean tokenMajor);
 
     void copyToDevice(long dst, long hostSrc, long bytes);
 

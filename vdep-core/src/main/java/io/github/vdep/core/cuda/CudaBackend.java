@@ -542,27 +542,33 @@ public final class CudaBackend implements DeviceBackend {
                 () -> "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
         int rep = h / hkv;
         CudaStorage mask = keyMask == null ? null : keyMask(keyMask);
-        CudaStorage probs = alloc("attention probabilities", b, h, t, s);
+        // FlashAttention-2: only the output and each row's log-sum-exp [B, H, T] are kept for the backward
+        CudaStorage lse = alloc("attention log-sum-exp", b, h, t);
         CudaStorage y = alloc("attention output", q.shape());
-        api.attentionForward(addr(q), addr(k), addr(v), addr(mask), probs.address(), y.address(), b, hkv, rep, t, s, d, causal, scale, tokenMajor);
+        api.flashAttentionForward(addr(q), addr(k), addr(v), addr(mask), lse.address(), y.address(), b, hkv, rep, t, s, d, causal, scale, tokenMajor);
         if (probsSink != null) {
+            // the attention-maps path: the probabilities [B, H, T, S] recomputed from the log-sum-exp
+            CudaStorage probs = alloc("attention probabilities", b, h, t, s);
+            api.attentionProbabilities(addr(q), addr(k), addr(mask), lse.address(), probs.address(), b, hkv, rep, t, s, d, causal, scale, tokenMajor);
             probsSink.accept(download(probs));
+            probs.release();
         }
         if (!Tape.needsGrad(q, k, v)) {
-            probs.release();
+            lse.release();
             return Tape.constantOwned(y);
         }
+        // the device mask is a cache another call may replace before this backward: looked up again there
+        INDArray hostMask = keyMask == null ? null : keyMask.dup();
         return Tape.op(y, g -> {
+            CudaStorage backwardMask = hostMask == null ? null : keyMask(hostMask);
             CudaStorage dq = q.requiresGrad() ? alloc("attention q gradient", q.shape()) : null;
             CudaStorage dk = k.requiresGrad() ? alloc("attention k gradient", k.shape()) : null;
             CudaStorage dv = v.requiresGrad() ? alloc("attention v gradient", v.shape()) : null;
-            CudaStorage ds = dq != null || dk != null ? alloc("attention score gradients", b, h, t, s) : null;
-            api.attentionBackward(addr(q), addr(k), addr(v), probs.address(), addr(g), addr(dq), addr(dk), addr(dv), addr(ds), b, hkv, rep,
-                    t, s, d, scale, tokenMajor);
-            if (ds != null) {
-                ds.release();
-            }
-            probs.release();
+            CudaStorage rows = alloc("attention backward row sums", b, h, t);
+            api.flashAttentionBackward(addr(q), addr(k), addr(v), addr(backwardMask), y.address(), lse.address(), addr(g), addr(dq), addr(dk), addr(dv),
+                    rows.address(), b, hkv, rep, t, s, d, causal, scale, tokenMajor);
+            rows.release();
+            lse.release();
             if (dv != null) {
                 v.accumulateGradOwned(dv);
             }

@@ -173,14 +173,23 @@ public final class CudaKernels {
     // ---------------------------------------------------------------- attention (attention.cu)
 
     /**
-     * softmax(q k^T scale + masks) v with grouped KV heads, without copying K or V. Heads-major
-     * q, y [B, H, T, d], k, v [B, Hkv, S, d], or token-major q, y [B, T, H, d], k, v [B, S, Hkv, d];
-     * probs [B, H, T, S] written; keyMask float [B, S] (0 at padding) or 0; S >= T, the queries being the last T positions.
+     * FlashAttention-2's forward: softmax(q k^T scale + masks) v with grouped KV heads, without
+     * copying K or V and without the [T, S] probabilities. Heads-major q, y [B, H, T, d], k, v
+     * [B, Hkv, S, d], or token-major q, y [B, T, H, d], k, v [B, S, Hkv, d]; y and lse [B, H, T]
+     * (each query row's log-sum-exp, +inf for a row with no visible key) written; keyMask float
+     * [B, S] (0 at padding) or 0; S >= T, the queries being the last T positions.
      */
-    public static native void attentionForward(long q, long k, long v, long keyMask, long probs, long y, int b, int hkv, int rep, int t,
+    public static native void flashAttentionForward(long q, long k, long v, long keyMask, long lse, long y, int b, int hkv, int rep, int t,
             int s, int d, boolean causal, double scale, boolean tokenMajor);
 
-    /** dq, dk, dv (each 0 when not wanted) overwritten; dS is scratch of the probabilities' size. */
-    public static native void attentionBackward(long q, long k, long v, long probs, long dy, long dq, long dk, long dv, long dS, int b,
-            int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor);
+    /**
+     * Its backward from dy, y and lse: dq, dk, dv (each 0 when not wanted) overwritten; dRows is
+     * scratch [B, H, T] for D = rowsum(dy * y).
+     */
+    public static native void flashAttentionBackward(long q, long k, long v, long keyMask, long y, long lse, long dy, long dq, long dk,
+            long dv, long dRows, int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor);
+
+    /** The probabilities [B, H, T, S] recomputed from q, k and the forward's lse (attention maps). */
+    public static native void attentionProbabilities(long q, long k, long keyMask, long lse, long probs, int b, int hkv, int rep, int t, int s,
+            int d, boolean causal, double scale, boolean tokenMajor);
 }

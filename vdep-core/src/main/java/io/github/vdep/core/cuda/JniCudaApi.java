@@ -218,13 +218,21 @@ final class JniCudaApi implements CudaApi {
     }
 
     @Override
-    public void attentionForward(long q, long k, long v, long keyMask, long probs, long y, int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor) {
-        CudaKernels.attentionForward(q, k, v, keyMask, probs, y, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
+    public void flashAttentionForward(long q, long k, long v, long keyMask, long lse, long y, int b, int hkv, int rep, int t, int s, int d,
+            boolean causal, double scale, boolean tokenMajor) {
+        CudaKernels.flashAttentionForward(q, k, v, keyMask, lse, y, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
     }
 
     @Override
-    public void attentionBackward(long q, long k, long v, long probs, long dy, long dq, long dk, long dv, long dS, int b, int hkv, int rep, int t, int s, int d, double scale, boolean tokenMajor) {
-        CudaKernels.attentionBackward(q, k, v, probs, dy, dq, dk, dv, dS, b, hkv, rep, t, s, d, scale, tokenMajor);
+    public void flashAttentionBackward(long q, long k, long v, long keyMask, long y, long lse, long dy, long dq, long dk, long dv, long dRows, int b,
+            int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor) {
+        CudaKernels.flashAttentionBackward(q, k, v, keyMask, y, lse, dy, dq, dk, dv, dRows, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
+    }
+
+    @Override
+    public void attentionProbabilities(long q, long k, long keyMask, long lse, long probs, int b, int hkv, int rep, int t, int s, int d,
+            boolean causal, double scale, boolean tokenMajor) {
+        CudaKernels.attentionProbabilities(q, k, keyMask, lse, probs, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
     }
 
     @Override

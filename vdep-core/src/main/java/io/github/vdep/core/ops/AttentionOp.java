@@ -12,6 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Scaled dot-product multi-head attention with grouped KV heads, causal and/or key-padding
  * masks. Grouped-query attention needs no copies of K and V: the query heads of one KV group are
  * folded into the row dimension ([B, kvHeads, rep * T, d]), so one batched matmul serves them all.
+ * With the native kernels, training (no probabilities sink) is FlashAttention-2 and never holds the
+ * [B, H, T, S] probabilities; the sink and this ND4J fallback materialise them.
  */
 final class AttentionOp {
     /** Added to masked logits; exp underflows to exactly 0 in float32 and float64. */
@@ -138,8 +140,63 @@ final class AttentionOp {
                 () -> "attention: key mask must be [B, S] = [" + b + ", " + s + "]");
     }
 
-    /** The same computation as one native call per direction (see {@link NativeKernels}). */
+    /**
+     * The same computation as one native call per direction (see {@link NativeKernels}). Without a
+     * probabilities sink it is FlashAttention-2 ({@link #applyFlash}); the sink (attention maps)
+     * takes the slower path that materialises the probabilities.
+     */
     private static Tensor applyNative(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale,
+                                      Consumer<INDArray> probsSink, int rep, boolean tokenMajor) {
+        return probsSink == null ? applyFlash(q, k, v, causal, keyMask, scale, rep, tokenMajor)
+                : applyMaterialised(q, k, v, causal, keyMask, scale, probsSink, rep, tokenMajor);
+    }
+
+    /**
+     * FlashAttention-2 natively: the forward keeps only the output and each query row's
+     * log-sum-exp [B, H, T] for the backward, which recomputes the probabilities block by block,
+     * so training holds O(B H T) for attention instead of the O(B H T S) probabilities.
+     */
+    static Tensor applyFlash(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale, int rep, boolean tokenMajor) {
+        INDArray qv = q.value(), kv = k.value(), vv = v.value();
+        int b = (int) q.size(0), d = (int) q.size(3);
+        int h = (int) q.size(tokenMajor ? 2 : 1), t = (int) q.size(tokenMajor ? 1 : 2);
+        int hkv = (int) k.size(tokenMajor ? 2 : 1), s = (int) k.size(tokenMajor ? 1 : 2);
+        org.nd4j.linalg.api.buffer.DataType type = qv.dataType();
+        INDArray mask = keyMask == null ? null : keyMask.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c');
+        INDArray lse = Buffers.allocate(type, b, h, t);
+        INDArray y = Buffers.allocate(type, qv.shape());
+        NativeKernels.flashAttentionForward(qv, kv, vv, mask, lse, y, b, hkv, rep, t, s, d, causal, scale, tokenMajor);
+        if (!Tape.needsGrad(q, k, v)) {
+            Buffers.release(lse);
+            if (mask != null) {
+                mask.close();
+            }
+            return Tape.constantOwned(y);
+        }
+        return Tape.opOwned(y, g -> {
+            INDArray dq = q.requiresGrad() ? Buffers.allocate(type, qv.shape()) : null;
+            INDArray dk = k.requiresGrad() ? Buffers.allocate(type, kv.shape()) : null;
+            INDArray dv = v.requiresGrad() ? Buffers.allocate(type, vv.shape()) : null;
+            Shapes.withWhole(g, gg -> NativeKernels.flashAttentionBackward(qv, kv, vv, mask, y, lse, gg, dq, dk, dv, b, hkv, rep, t, s, d,
+                    causal, scale, tokenMajor));
+            Buffers.release(lse);
+            if (mask != null) {
+                mask.close();
+            }
+            if (dv != null) {
+                v.accumulateGradOwned(dv);
+            }
+            if (dq != null) {
+                q.accumulateGradOwned(dq);
+            }
+            if (dk != null) {
+                k.accumulateGradOwned(dk);
+            }
+        }, q, k, v);
+    }
+
+    /** The native path that materialises the probabilities [B, H, T, S] (for the sink) and keeps them for the backward. */
+    static Tensor applyMaterialised(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale,
                                       Consumer<INDArray> probsSink, int rep, boolean tokenMajor) {
         INDArray qv = q.value(), kv = k.value(), vv = v.value();
         int b = (int) q.size(0), d = (int) q.size(3);

@@ -200,6 +200,34 @@ public final class NativeKernels {
         Reference.reachabilityFence(new Object[] {q, k, v, probs, dy, dq, dk, dv});
     }
 
+    /**
+     * FlashAttention-2's forward (training): the shapes of {@link #attentionForward}, but instead of
+     * the probabilities only each query row's log-sum-exp of its scaled, masked scores is written,
+     * lse [B, Hkv, rep * T] = [B, H, T] in q's type (+inf marks a row with no visible key, which is
+     * uniform over all S keys). Memory is O(B H T), not O(B H T S).
+     */
+    static void flashAttentionForward(INDArray q, INDArray k, INDArray v, INDArray keyMask, INDArray lse, INDArray y,
+                                      int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor) {
+        int groups = b * hkv;
+        forRanges(groups, tasks(groups, 1), (g0, g1) -> flashAttentionForward(code(q), addr(q), addr(k), addr(v), addr(keyMask),
+                addr(lse), addr(y), b, hkv, rep, t, s, d, causal, scale, tokenMajor, (int) g0, (int) g1));
+        Reference.reachabilityFence(new Object[] {q, k, v, keyMask, lse, y});
+    }
+
+    /**
+     * The backward of {@link #flashAttentionForward} from its output y and lse: the probabilities
+     * are recomputed block by block; dq, dk, dv (each may be null) are written whole.
+     */
+    static void flashAttentionBackward(INDArray q, INDArray k, INDArray v, INDArray keyMask, INDArray y, INDArray lse, INDArray dy,
+                                       INDArray dq, INDArray dk, INDArray dv, int b, int hkv, int rep, int t, int s, int d, boolean causal,
+                                       double scale, boolean tokenMajor) {
+        int groups = b * hkv;
+        forRanges(groups, tasks(groups, 1), (g0, g1) -> flashAttentionBackward(code(q), addr(q), addr(k), addr(v), addr(keyMask),
+                addr(y), addr(lse), addr(dy), addr(dq), addr(dk), addr(dv), b, hkv, rep, t, s, d, causal, scale, tokenMajor, (int) g0,
+                (int) g1));
+        Reference.reachabilityFence(new Object[] {q, k, v, keyMask, y, lse, dy, dq, dk, dv});
+    }
+
     // ---------------------------------------------------------------- cross-entropy
 
     /** Per-row log-sum-exp of x [N, V] (accumulated in the input's precision, logged in double). */
@@ -334,6 +362,14 @@ public final class NativeKernels {
     private static native void attentionBackward(int dtype, long q, long k, long v, long probs, long dy, long dq, long dk, long dv,
                                                  int b, int hkv, int rep, int t, int s, int d, boolean band, double scale, boolean tokenMajor,
                                                  int g0, int g1);
+
+    private static native void flashAttentionForward(int dtype, long q, long k, long v, long keyMask, long lse, long y,
+                                                     int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale,
+                                                     boolean tokenMajor, int g0, int g1);
+
+    private static native void flashAttentionBackward(int dtype, long q, long k, long v, long keyMask, long y, long lse, long dy,
+                                                      long dq, long dk, long dv, int b, int hkv, int rep, int t, int s, int d,
+                                                      boolean causal, double scale, boolean tokenMajor, int g0, int g1);
 
     private static native void logSumExpRows(int dtype, long x, int vocab, long lse, int r0, int r1);
 

@@ -719,134 +719,184 @@ public final class HostCudaApi implements CudaApi, DeviceMemory {
         }
     }
 
-    // ---------------------------------------------------------------- attention.cu (its host loop and kernels)
+    // ---------------------------------------------------------------- attention.cu (its kernels, one row at a time)
 
-    /** The Layout of attention.cu. */
-    private record Layout(int b, int hkv, int rep, int t, int s, int d, boolean tokenMajor, long qB, long qH, long qT, long kB, long kH, long kT) {
+    /** The Layout of attention.cu: element strides of q-like and k-like arrays. */
+    private record Layout(int b, int hkv, int rep, int t, int s, int d, long qB, long qH, long qT, long kB, long kH, long kT) {
         static Layout of(int b, int hkv, int rep, int t, int s, int d, boolean tokenMajor) {
             long h = (long) hkv * rep;
-            return tokenMajor ? new Layout(b, hkv, rep, t, s, d, true, t * h * d, d, h * d, (long) s * hkv * d, d, (long) hkv * d)
-                    : new Layout(b, hkv, rep, t, s, d, false, h * t * d, (long) t * d, d, (long) hkv * s * d, (long) s * d, d);
+            return tokenMajor ? new Layout(b, hkv, rep, t, s, d, t * h * d, d, h * d, (long) s * hkv * d, d, (long) hkv * d)
+                    : new Layout(b, hkv, rep, t, s, d, h * t * d, (long) t * d, d, (long) hkv * s * d, (long) s * d, d);
         }
 
-        int outer() {
-            return tokenMajor ? b : 1;
+        long q(int bi, int h, int i) {
+            return bi * qB + h * qH + i * qT;
         }
 
-        int batch() {
-            return tokenMajor ? hkv : b * hkv;
-        }
-
-        long q(int o, int r) {
-            return o * qB + r * qH;
-        }
-
-        long k(int o) {
-            return o * kB;
-        }
-
-        long p(int o, int r) {
-            return ((long) o * hkv * rep + r) * t * s;
+        long k(int bi, int kvh, int j) {
+            return bi * kB + kvh * kH + j * kT;
         }
     }
 
-    @Override
-    public void attentionForward(long q, long k, long v, long keyMask, long probs, long y, int b, int hkv, int rep, int t, int s, int d, boolean causal,
-            double scale, boolean tokenMajor) {
-        Layout L = Layout.of(b, hkv, rep, t, s, d, tokenMajor);
-        for (int o = 0; o < L.outer(); o++) {
-            for (int r = 0; r < rep; r++) {
-                gemmStridedBatched(false, true, t, s, d, 1f, q + 4 * L.q(o, r), (int) L.qT(), rep * L.qH(), k + 4 * L.k(o), (int) L.kT(), L.kH(), 0f,
-                        probs + 4 * L.p(o, r), s, (long) rep * t * s, L.batch());
-            }
+    private float dot(long a, long ao, long b, long bo, int d) {
+        float s = 0;
+        for (int c = 0; c < d; c++) {
+            s += f(a, ao + c) * f(b, bo + c);
         }
-        long rows = (long) b * hkv * rep * t;
+        return s;
+    }
+
+    private boolean visible(Layout L, long keyMask, boolean causal, int bi, int i, int j) {
+        return (!causal || j <= L.s() - L.t() + i) && (keyMask == 0 || f(keyMask, (long) bi * L.s() + j) != 0f);
+    }
+
+    /** P of key j for query row i from the row's log-sum-exp (+inf: uniform). */
+    private float probability(Layout L, long q, long k, long keyMask, boolean causal, float scale, int bi, int h, int i, int j, float lse) {
+        if (lse == Float.POSITIVE_INFINITY) {
+            return 1.0f / L.s();
+        }
+        if (!visible(L, keyMask, causal, bi, i, j)) {
+            return 0f;
+        }
+        return (float) Math.exp(dot(q, L.q(bi, h, i), k, L.k(bi, h / L.rep(), j), L.d()) * scale - lse);
+    }
+
+    @Override
+    public void flashAttentionForward(long q, long k, long v, long keyMask, long lse, long y, int b, int hkv, int rep, int t, int s, int d,
+            boolean causal, double scale, boolean tokenMajor) {
+        Layout L = Layout.of(b, hkv, rep, t, s, d, tokenMajor);
         int heads = hkv * rep;
-        for (long row = 0; row < rows; row++) {
-            int bi = (int) (row / ((long) heads * t));
-            int ti = (int) (row % t);
-            int lim = causal ? s - t + ti + 1 : s;
-            long p = row * s;
-            float mx = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < lim; j++) {
-                if (keyMask == 0 || f(keyMask, (long) bi * s + j) != 0f) {
-                    mx = Math.max(mx, f(probs, p + j) * (float) scale);
+        float sc = (float) scale;
+        float[] acc = new float[d];
+        // flash_forward_kernel: an online softmax over blocks of BLOCK keys per query row
+        for (long row = 0; row < (long) b * heads * t; row++) {
+            int i = (int) (row % t), h = (int) ((row / t) % heads), bi = (int) (row / ((long) t * heads)), kvh = h / rep;
+            java.util.Arrays.fill(acc, 0f);
+            int lim = causal ? s - t + i + 1 : s;
+            float mx = Float.NEGATIVE_INFINITY, sum = 0;
+            for (int j0 = 0; j0 < lim; j0 += BLOCK) {
+                int n = Math.min(BLOCK, lim - j0);
+                float[] sco = new float[n];
+                float bm = Float.NEGATIVE_INFINITY;
+                for (int jj = 0; jj < n; jj++) {
+                    int j = j0 + jj;
+                    sco[jj] = visible(L, keyMask, causal, bi, i, j) ? dot(q, L.q(bi, h, i), k, L.k(bi, kvh, j), d) * sc : Float.NEGATIVE_INFINITY;
+                    bm = Math.max(bm, sco[jj]);
+                }
+                float m = Math.max(mx, bm);
+                if (m == Float.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                float corr = mx == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(mx - m);
+                float bs = 0;
+                for (int jj = 0; jj < n; jj++) {
+                    sco[jj] = sco[jj] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(sco[jj] - m);
+                    bs += sco[jj];
+                }
+                sum = sum * corr + bs;
+                mx = m;
+                for (int c = 0; c < d; c++) {
+                    float a = acc[c] * corr;
+                    for (int jj = 0; jj < n; jj++) {
+                        a += sco[jj] * f(v, L.k(bi, kvh, j0 + jj) + c);
+                    }
+                    acc[c] = a;
                 }
             }
+            long yo = L.q(bi, h, i);
             if (mx == Float.NEGATIVE_INFINITY) {
-                for (int j = 0; j < s; j++) {
-                    f(probs, p + j, 1.0f / s);
+                for (int c = 0; c < d; c++) {
+                    float a = 0;
+                    for (int j = 0; j < s; j++) {
+                        a += f(v, L.k(bi, kvh, j) + c);
+                    }
+                    f(y, yo + c, a / s);
                 }
+                f(lse, row, Float.POSITIVE_INFINITY);
                 continue;
             }
-            float sum = 0;
-            for (int j = 0; j < s; j++) {
-                float e = 0;
-                if (j < lim && (keyMask == 0 || f(keyMask, (long) bi * s + j) != 0f)) {
-                    e = (float) Math.exp(f(probs, p + j) * (float) scale - mx);
-                }
-                f(probs, p + j, e);
-                sum += e;
+            for (int c = 0; c < d; c++) {
+                f(y, yo + c, acc[c] / sum);
             }
-            float inv = 1f / sum;
-            for (int j = 0; j < s; j++) {
-                f(probs, p + j, f(probs, p + j) * inv);
-            }
-        }
-        for (int o = 0; o < L.outer(); o++) {
-            for (int r = 0; r < rep; r++) {
-                gemmStridedBatched(false, false, t, d, s, 1f, probs + 4 * L.p(o, r), s, (long) rep * t * s, v + 4 * L.k(o), (int) L.kT(), L.kH(), 0f,
-                        y + 4 * L.q(o, r), (int) L.qT(), rep * L.qH(), L.batch());
-            }
+            f(lse, row, mx + (float) Math.log(sum));
         }
     }
 
     @Override
-    public void attentionBackward(long q, long k, long v, long probs, long dy, long dq, long dk, long dv, long dS, int b, int hkv, int rep, int t, int s,
-            int d, double scale, boolean tokenMajor) {
+    public void flashAttentionBackward(long q, long k, long v, long keyMask, long y, long lse, long dy, long dq, long dk, long dv, long dRows,
+            int b, int hkv, int rep, int t, int s, int d, boolean causal, double scale, boolean tokenMajor) {
         Layout L = Layout.of(b, hkv, rep, t, s, d, tokenMajor);
-        int ldq = (int) L.qT(), ldk = (int) L.kT();
-        long qs = rep * L.qH(), ks = L.kH(), ps = (long) rep * t * s;
-        for (int o = 0; o < L.outer(); o++) {
-            if (dv != 0) {
-                for (int r = 0; r < rep; r++) {
-                    gemmStridedBatched(true, false, s, d, t, 1f, probs + 4 * L.p(o, r), s, ps, dy + 4 * L.q(o, r), ldq, qs, r == 0 ? 0f : 1f,
-                            dv + 4 * L.k(o), ldk, ks, L.batch());
-                }
-            }
-            if (dq == 0 && dk == 0) {
+        int heads = hkv * rep;
+        float sc = (float) scale;
+        // flash_backward_dq_kernel: D per query row, then dq
+        for (long row = 0; row < (long) b * heads * t; row++) {
+            int i = (int) (row % t), h = (int) ((row / t) % heads), bi = (int) (row / ((long) t * heads)), kvh = h / rep;
+            long qo = L.q(bi, h, i);
+            float D = dot(dy, qo, y, qo, d);
+            f(dRows, row, D);
+            if (dq == 0) {
                 continue;
             }
-            for (int r = 0; r < rep; r++) {
-                gemmStridedBatched(false, true, t, s, d, 1f, dy + 4 * L.q(o, r), ldq, qs, v + 4 * L.k(o), ldk, ks, 0f, dS + 4 * L.p(o, r), s, ps,
-                        L.batch());
+            float rowLse = f(lse, row);
+            int lim = causal && rowLse != Float.POSITIVE_INFINITY ? s - t + i + 1 : s;
+            float[] acc = new float[d];
+            for (int j = 0; j < lim; j++) {
+                float p = probability(L, q, k, keyMask, causal, sc, bi, h, i, j, rowLse);
+                float g = p * (dot(dy, qo, v, L.k(bi, kvh, j), d) - D) * sc;
+                for (int c = 0; c < d; c++) {
+                    acc[c] += g * f(k, L.k(bi, kvh, j) + c);
+                }
+            }
+            for (int c = 0; c < d; c++) {
+                f(dq, qo + c, acc[c]);
             }
         }
-        if (dq == 0 && dk == 0) {
+        if (dk == 0 && dv == 0) {
             return;
         }
-        long rows = (long) b * hkv * rep * t;
-        for (long row = 0; row < rows; row++) {
-            long base = row * s;
-            float dot = 0;
-            for (int j = 0; j < s; j++) {
-                dot += f(dS, base + j) * f(probs, base + j);
-            }
-            for (int j = 0; j < s; j++) {
-                f(dS, base + j, f(probs, base + j) * (f(dS, base + j) - dot) * (float) scale);
-            }
-        }
-        for (int o = 0; o < L.outer(); o++) {
+        // flash_backward_dkv_kernel: one key row at a time over the group's heads and queries
+        for (long row = 0; row < (long) b * hkv * s; row++) {
+            int j = (int) (row % s), kvh = (int) ((row / s) % hkv), bi = (int) (row / ((long) s * hkv));
+            long ko = L.k(bi, kvh, j);
+            float[] ak = new float[d], av = new float[d];
             for (int r = 0; r < rep; r++) {
-                if (dq != 0) {
-                    gemmStridedBatched(false, false, t, d, s, 1f, dS + 4 * L.p(o, r), s, ps, k + 4 * L.k(o), ldk, ks, 0f, dq + 4 * L.q(o, r), ldq, qs,
-                            L.batch());
+                int h = kvh * rep + r;
+                long rowBase = ((long) bi * heads + h) * t;
+                for (int i = 0; i < t; i++) {
+                    long qo = L.q(bi, h, i);
+                    float p = probability(L, q, k, keyMask, causal, sc, bi, h, i, j, f(lse, rowBase + i));
+                    float g = p == 0f ? 0f : p * (dot(dy, qo, v, ko, d) - f(dRows, rowBase + i)) * sc;
+                    for (int c = 0; c < d; c++) {
+                        av[c] += p * f(dy, qo + c);
+                        ak[c] += g * f(q, qo + c);
+                    }
                 }
+            }
+            for (int c = 0; c < d; c++) {
                 if (dk != 0) {
-                    gemmStridedBatched(true, false, s, d, t, 1f, dS + 4 * L.p(o, r), s, ps, q + 4 * L.q(o, r), ldq, qs, r == 0 ? 0f : 1f,
-                            dk + 4 * L.k(o), ldk, ks, L.batch());
+                    f(dk, ko + c, ak[c]);
+                }
+                if (dv != 0) {
+                    f(dv, ko + c, av[c]);
                 }
             }
         }
     }
+
+    @Override
+    public void attentionProbabilities(long q, long k, long keyMask, long lse, long probs, int b, int hkv, int rep, int t, int s, int d,
+            boolean causal, double scale, boolean tokenMajor) {
+        Layout L = Layout.of(b, hkv, rep, t, s, d, tokenMajor);
+        int heads = hkv * rep;
+        for (long row = 0; row < (long) b * heads * t; row++) {
+            int i = (int) (row % t), h = (int) ((row / t) % heads), bi = (int) (row / ((long) t * heads));
+            float rowLse = f(lse, row);
+            for (int j = 0; j < s; j++) {
+                f(probs, row * s + j, probability(L, q, k, keyMask, causal, (float) scale, bi, h, i, j, rowLse));
+            }
+        }
+    }
+
+    /** attention.cu's threads per block: the key blocks of the online softmax. */
+    private static final int BLOCK = 256;
 }
