@@ -141,13 +141,25 @@ final class AttentionOp {
     }
 
     /**
+     * Probabilities [B, H, T, S] of at least this many bytes go through FlashAttention-2; smaller
+     * ones through the materialising kernels, which are faster there (tiny preset, 2-core EPYC:
+     * median step 287 ms materialising against 325 ms flash) and hold little memory. At 32 MiB
+     * (T = 512, 32 heads) the two took the same time; from T = 2048 flash is faster
+     * (docs/performance.md, "Attention memory").
+     */
+    static final long FLASH_MIN_PROBABILITY_BYTES = 16L << 20;
+
+    /**
      * The same computation as one native call per direction (see {@link NativeKernels}). Without a
-     * probabilities sink it is FlashAttention-2 ({@link #applyFlash}); the sink (attention maps)
-     * takes the slower path that materialises the probabilities.
+     * probabilities sink, and with probabilities of at least {@link #FLASH_MIN_PROBABILITY_BYTES},
+     * it is FlashAttention-2 ({@link #applyFlash}); otherwise the path that materialises them (the
+     * sink, for attention maps, needs them).
      */
     private static Tensor applyNative(Tensor q, Tensor k, Tensor v, boolean causal, INDArray keyMask, double scale,
                                       Consumer<INDArray> probsSink, int rep, boolean tokenMajor) {
-        return probsSink == null ? applyFlash(q, k, v, causal, keyMask, scale, rep, tokenMajor)
+        long probabilityBytes = q.size(0) * q.size(tokenMajor ? 2 : 1) * q.size(tokenMajor ? 1 : 2) * k.size(tokenMajor ? 1 : 2)
+                * q.value().dataType().width();
+        return probsSink == null && probabilityBytes >= FLASH_MIN_PROBABILITY_BYTES ? applyFlash(q, k, v, causal, keyMask, scale, rep, tokenMajor)
                 : applyMaterialised(q, k, v, causal, keyMask, scale, probsSink, rep, tokenMajor);
     }
 

@@ -89,21 +89,36 @@ class FlashAttentionTest {
     }
 
     @Test
-    void flashIsWhatTrainingUsesAndTheSinkKeepsTheProbabilities() {
+    void trainingTakesFlashForLargeProbabilitiesAndTheSinkKeepsThem() {
         assumeTrue(NativeKernels.available());
-        // without a sink F.attention takes the flash path (bit-identical to applyFlash); with one it
-        // materialises the probabilities, which sum to 1 per row, and gives the same output
-        INDArray q = floats(80, 2, 4, 67, 16), k = floats(81, 2, 2, 67, 16), v = floats(82, 2, 2, 67, 16), g = floats(83, 2, 4, 67, 16);
+        // without a sink and with probabilities of at least FLASH_MIN_PROBABILITY_BYTES (here
+        // 1 x 4 x 1024 x 1024 floats = 16 MiB), F.attention takes the flash path (bit-identical to
+        // applyFlash); with a sink it materialises the probabilities, which sum to 1 per row, and
+        // gives the same output
+        int t = 1024;
+        assertTrue(4L * t * t * Float.BYTES >= AttentionOp.FLASH_MIN_PROBABILITY_BYTES);
+        INDArray q = floats(80, 1, 4, t, 16), k = floats(81, 1, 2, t, 16), v = floats(82, 1, 2, t, 16), g = floats(83, 1, 4, t, 16);
         INDArray[] viaF = run(g, (qq, kk, vv) -> F.attention(qq, kk, vv, true, null, 0.25), q, k, v);
         INDArray[] flash = run(g, (qq, kk, vv) -> AttentionOp.applyFlash(qq, kk, vv, true, null, 0.25, 2, false), q, k, v);
         for (int i = 0; i < viaF.length; i++) {
-            assertEquals(viaF[i], flash[i], "result " + i);
+            assertEquals(0.0, viaF[i].sub(flash[i]).amaxNumber().doubleValue(), 0.0, "result " + i);
         }
         INDArray[] probs = new INDArray[1];
         Tensor y = F.attention(Tensor.leaf(q), Tensor.leaf(k), Tensor.leaf(v), true, null, 0.25, p -> probs[0] = p.dup());
         assertEquals(0.0, probs[0].sum(3).subi(1).amaxNumber().doubleValue(), 1e-5);
         double err = y.value().sub(flash[0]).norm2Number().doubleValue() / flash[0].norm2Number().doubleValue();
         assertTrue(err <= TOLERANCE, "sink path output: relative L2 error " + err);
+    }
+
+    @Test
+    void smallProbabilitiesTakeTheMaterialisingKernels() {
+        assumeTrue(NativeKernels.available());
+        INDArray q = floats(84, 2, 4, 67, 16), k = floats(85, 2, 2, 67, 16), v = floats(86, 2, 2, 67, 16), g = floats(87, 2, 4, 67, 16);
+        INDArray[] viaF = run(g, (qq, kk, vv) -> F.attention(qq, kk, vv, true, null, 0.25), q, k, v);
+        INDArray[] materialised = run(g, (qq, kk, vv) -> AttentionOp.applyMaterialised(qq, kk, vv, true, null, 0.25, null, 2, false), q, k, v);
+        for (int i = 0; i < viaF.length; i++) {
+            assertEquals(0.0, viaF[i].sub(materialised[i]).amaxNumber().doubleValue(), 0.0, "result " + i);
+        }
     }
 
     @FunctionalInterface

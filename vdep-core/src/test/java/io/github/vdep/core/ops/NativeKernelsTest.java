@@ -216,6 +216,10 @@ class NativeKernelsTest {
         // token-major: q [B, T, H, d], k/v [B, S, Hkv, d]
         Tensor qt = leaf(27, 2, 5, 4, 6), kt = leaf(28, 2, 7, 2, 6), vt = leaf(29, 2, 7, 2, 6);
         check("native attention, token-major", () -> F.attentionTokenMajor(qt, kt, vt, true, keyMask, 0.4, null), List.of(qt, kt, vt));
+        // FlashAttention-2 directly (F takes it only for large probabilities)
+        check("native flash attention, cache and key mask", () -> AttentionOp.applyFlash(q, k, v, true, keyMask, 0.4, 2, false), List.of(q, k, v));
+        check("native flash attention, bidirectional", () -> AttentionOp.applyFlash(q, k, v, false, null, 0.4, 2, false), List.of(q, k, v));
+        check("native flash attention, token-major", () -> AttentionOp.applyFlash(qt, kt, vt, true, keyMask, 0.4, 2, true), List.of(qt, kt, vt));
         Tensor rt = leaf(30, 2, 5, 3, 6);
         RopeTables tables5 = RopeTables.compute(6, 10000.0, 1, 5, DataType.DOUBLE);
         check("native rope, token-major", () -> F.ropeTokenMajor(rt, tables5), List.of(rt));
