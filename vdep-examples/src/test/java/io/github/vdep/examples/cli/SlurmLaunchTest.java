@@ -137,7 +137,7 @@ class SlurmLaunchTest {
     void srunWithoutAnMpiPluginStopsInOneLine() throws Exception {
         Result r = launch(srun("--mpi=none"), trainArgs(dir.resolve("no-pmi")));
         assertNotEquals(0, r.code(), r.output());
-        assertTrue(r.output().contains("without a process-management interface for MPI"), r.output());
+        assertTrue(r.output().contains("without a process-management interface for Open MPI"), r.output());
         assertTrue(r.output().lines().noneMatch(l -> l.contains("OPAL ERROR") || l.contains("MPI_Init")), "vdep stops before MPI starts: " + r.output());
         assertTrue(Files.notExists(dir.resolve("no-pmi").resolve("final")), r.output());
     }

@@ -47,14 +47,6 @@ public record Launch(String launcher, int rank, int size, boolean mpi, int local
             found = of("an MPI launcher (PMI)", env, "PMI_RANK", "PMI_SIZE", true);
         } else if (env.containsKey("SLURM_STEP_NUM_TASKS") && env.containsKey("SLURM_PROCID")) {
             found = of("srun", env, "SLURM_PROCID", "SLURM_STEP_NUM_TASKS", true);
-            // srun --mpi=pmi2 sets PMI_RANK (above), --mpi=pmix PMIX_RANK. With neither (--mpi=none, the
-            // default unless slurm.conf sets MpiDefault), Open MPI aborts inside MPI_Init with a page
-            // about how it was built; say what to change before that happens.
-            if (found.distributed() && !env.containsKey("PMIX_RANK")) {
-                throw new DistributedException("srun started this process as rank " + found.rank + " of " + found.size
-                        + " without a process-management interface for MPI (no PMIX_RANK or PMI_RANK in its environment), so MPI "
-                        + "cannot join the job: pass --mpi=pmix (Open MPI) or --mpi=pmi2 (MPICH) to srun, or set MpiDefault in slurm.conf");
-            }
         } else if (env.containsKey("WORLD_SIZE")) {
             found = of("torchrun-style variables", env, "RANK", "WORLD_SIZE", false);
         }
@@ -77,6 +69,25 @@ public record Launch(String launcher, int rank, int size, boolean mpi, int local
             }
         }
         return found;
+    }
+
+    /**
+     * Why MPI cannot join this launch, or null. srun {@code --mpi=pmi2} sets {@code PMI_RANK} (read
+     * above as a PMI launch), {@code --mpi=pmix} sets {@code PMIX_RANK}. With neither ({@code --mpi=none},
+     * Slurm's default unless slurm.conf sets MpiDefault), Open MPI aborts inside MPI_Init with a page
+     * about how it was built, so this is said first. Other MPIs may join through Slurm's own PMI-1
+     * library without either variable, so only Open MPI is refused.
+     *
+     * @param env the process's environment
+     * @param mpiLibrary the MPI library's version string ({@code MPI_Get_library_version})
+     */
+    static String pmiMissing(Launch launch, Map<String, String> env, String mpiLibrary) {
+        if (!"srun".equals(launch.launcher) || !launch.distributed() || env.containsKey("PMIX_RANK") || !mpiLibrary.startsWith("Open MPI")) {
+            return null;
+        }
+        return "srun started this process as rank " + launch.rank + " of " + launch.size + " without a process-management interface for "
+                + "Open MPI (no PMIX_RANK or PMI_RANK in its environment), so MPI cannot join the job: pass --mpi=pmix to srun, or set "
+                + "MpiDefault=pmix in slurm.conf";
     }
 
     private static Launch of(String launcher, Map<String, String> env, String rankVar, String sizeVar, boolean mpi) {

@@ -47,6 +47,10 @@ public final class MpiCollectives implements Collectives {
         }
         String what = launch.launcher() + " started this process as rank " + launch.rank() + " of " + launch.size();
         MpiNative.load(what);
+        String pmi = Launch.pmiMissing(launch, System.getenv(), MpiNative.library()); // callable before MPI_Init
+        if (pmi != null) {
+            throw new DistributedException(pmi);
+        }
         int size = MpiNative.init();
         int rank = MpiNative.rank();
         if (size != launch.size() || rank != launch.rank()) {

@@ -84,12 +84,15 @@ class LaunchTest {
     }
 
     @Test
-    void srunWithoutAnMpiPluginIsRefusedBeforeMpiStarts() {
+    void srunWithoutAnMpiPluginIsRefusedBeforeOpenMpiStarts() {
         // srun --mpi=none sets no PMI variables; Open MPI would abort in MPI_Init with a page of text
-        DistributedException e = assertThrows(DistributedException.class,
-                () -> Launch.detect(Map.of("SLURM_PROCID", "1", "SLURM_STEP_NUM_TASKS", "2")));
-        assertTrue(e.getMessage().contains("rank 1 of 2") && e.getMessage().contains("--mpi=pmix"), e.getMessage());
-        // one task needs no MPI
+        Launch l = Launch.detect(Map.of("SLURM_PROCID", "1", "SLURM_STEP_NUM_TASKS", "2"));
+        String why = Launch.pmiMissing(l, Map.of("SLURM_PROCID", "1", "SLURM_STEP_NUM_TASKS", "2"), "Open MPI v4.1.4");
+        assertTrue(why != null && why.contains("rank 1 of 2") && why.contains("--mpi=pmix"), why);
+        // --mpi=pmix
+        assertEquals(null, Launch.pmiMissing(l, Map.of("SLURM_PROCID", "1", "SLURM_STEP_NUM_TASKS", "2", "PMIX_RANK", "1"), "Open MPI v4.1.4"));
+        // an MPI that may join through Slurm's PMI-1 library, and one task, which needs no MPI
+        assertEquals(null, Launch.pmiMissing(l, Map.of("SLURM_PROCID", "1", "SLURM_STEP_NUM_TASKS", "2"), "MPICH Version: 4.0.2"));
         assertFalse(Launch.detect(Map.of("SLURM_PROCID", "0", "SLURM_STEP_NUM_TASKS", "1")).distributed());
     }
 
